@@ -1,0 +1,1 @@
+"""carehub: a virtual BI hub for an Integrated Care System."""

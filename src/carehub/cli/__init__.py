@@ -1,0 +1,1 @@
+"""The `carehub` command line (Typer)."""

@@ -1,0 +1,105 @@
+"""`carehub synth` and `carehub demo`: the synthetic ICS, submitted as its partners would."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from carehub.cli.output import handles_errors, message
+from carehub.model.periods import Period
+from carehub.platform import Actor, Platform, Role
+from carehub.settings import Settings
+from carehub.synth.ics import Manifest, generate
+
+DEMO_SEED = 2026
+DEMO_MONTHS = 24
+# Demo sign-ins, printed by `carehub demo`: for a local demonstration only.
+DEMO_USERS = (
+    ("admin", "HUB", Role.ADMIN, "Ada Admin", "demo-admin-password"),
+    ("analyst", "HUB", Role.ANALYST, "Ana Analyst", "demo-analyst-password"),
+    ("raj.submitter", "RAJ", Role.SUBMITTER, "Sam Submitter (RAJ)", "demo-submitter-password"),
+)
+DEMO_OPERATOR = Actor("demo", "HUB", Role.ADMIN, "carehub demo set-up")
+
+
+def last_complete_month(today: date) -> Period:
+    return Period(today.year - (today.month == 1), (today.month - 2) % 12 + 1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(synth)
+    app.command()(demo)
+
+
+@handles_errors
+def synth(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the synthetic ICS into.")],
+    seed: Annotated[
+        int, typer.Option(help="Random seed: the same seed gives the same files.")
+    ] = DEMO_SEED,
+    months: Annotated[
+        int, typer.Option(min=1, max=120, help="How many months of data.")
+    ] = DEMO_MONTHS,
+    last: Annotated[
+        str | None, typer.Option(help="Last month yyyy-mm (default: last complete month).")
+    ] = None,
+) -> None:
+    """Generate the synthetic ICS: partner feeds, feed mappings and a ground-truth manifest."""
+    end = Period.parse(last) if last else last_complete_month(date.today())
+    manifest = generate(out, seed=seed, last=end, months=months)
+    message(
+        f"wrote {len(manifest.feeds)} files "
+        f"({manifest.first_period} to {manifest.last_period}) to {out}"
+    )
+
+
+def _set_up(hub: Platform, manifest: Manifest, folder: Path) -> None:
+    for org in manifest.organisations:
+        hub.add_organisation(DEMO_OPERATOR, org["ods_code"], org["name"], org["kind"])
+    for username, org_code, role, name, password in DEMO_USERS:
+        if not hub.user_exists(username):
+            hub.add_user(DEMO_OPERATOR, username, password, org_code, role, name)
+    for mapping in manifest.mappings:
+        hub.install_mapping(DEMO_OPERATOR, folder / mapping)
+
+
+def _submit_all(hub: Platform, manifest: Manifest, folder: Path) -> None:
+    with typer.progressbar(manifest.feeds, label="submitting partner files", file=None) as feeds:
+        for feed in feeds:
+            submitter = hub.actor(f"{feed.org_code.lower()}.submitter")
+            hub.submit(submitter, feed.org_code, feed.dataset, folder / feed.path, feed.period)
+
+
+@handles_errors
+def demo(
+    home: Annotated[Path, typer.Option(help="Workspace folder for the demo.")] = Path("demo-home"),
+    host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the web app when ready.")
+    ] = True,
+) -> None:
+    """Set up a demo workspace from the synthetic ICS, compute the KPIs and serve the web app."""
+    hub = Platform(Settings(home=home.resolve()))
+    hub.init()
+    folder = hub.settings.home / "synth"
+    manifest = generate(
+        folder, seed=DEMO_SEED, last=last_complete_month(date.today()), months=DEMO_MONTHS
+    )
+    _set_up(hub, manifest, folder)
+    _submit_all(hub, manifest, folder)
+    for summary in hub.run_metrics():
+        message(f"{summary.metric_id}: {summary.points} points in {summary.facets} series")
+    message(f"\ncarehub demo ready at http://{host}:{port}/  (workspace: {hub.settings.home})")
+    message("sign in as:")
+    for username, _, role, _, password in DEMO_USERS:
+        message(f"  {username:<15} password {password:<25} ({role})")
+    if serve:
+        from carehub.cli.main import run_web_app
+
+        os.environ["CAREHUB_HOME"] = str(hub.settings.home)
+        run_web_app(host, port)

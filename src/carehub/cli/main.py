@@ -1,0 +1,299 @@
+"""`carehub <area> <verb>`: thin commands over `Platform`."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from carehub.cli.output import emit_json, handles_errors, message
+from carehub.platform import ORGANISATION_KINDS, Actor, Platform, Role
+from carehub.settings import Settings
+
+WEB_APP_FACTORY = "carehub.web.app:app_factory"  # built by name: the CLI never imports web
+ASSIGNABLE_ROLES = tuple(r.value for r in Role if r is not Role.SYSTEM)  # system is carehub's own
+
+app = typer.Typer(
+    name="carehub",
+    help="carehub: a virtual BI hub for an Integrated Care System.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+orgs_app = typer.Typer(help="Partner organisations.", no_args_is_help=True)
+users_app = typer.Typer(help="People who sign in.", no_args_is_help=True)
+mappings_app = typer.Typer(
+    help="Feed mappings from partners' files to the data model.", no_args_is_help=True
+)
+submissions_app = typer.Typer(help="Submitted files and their states.", no_args_is_help=True)
+metrics_app = typer.Typer(help="KPIs: definitions, runs and series.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+for sub, name in (
+    (orgs_app, "orgs"),
+    (users_app, "users"),
+    (mappings_app, "mappings"),
+    (submissions_app, "submissions"),
+    (metrics_app, "metrics"),
+    (audit_app, "audit"),
+):
+    app.add_typer(sub, name=name)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")]
+UserOption = Annotated[
+    str | None,
+    typer.Option(
+        "--user",
+        envvar="CAREHUB_USER",
+        help="Act as this carehub user (default: the local operator).",
+    ),
+]
+
+
+def one_of(choices: tuple[str, ...]) -> Callable[[str], str]:
+    """An option callback that accepts only ``choices`` and says which they are."""
+
+    def check(value: str) -> str:
+        if value not in choices:
+            raise typer.BadParameter(f"{value!r} is not one of: {', '.join(choices)}")
+        return value
+
+    return check
+
+
+def platform() -> Platform:
+    return Platform(Settings())
+
+
+def acting(hub: Platform, username: str | None) -> Actor:
+    """The named user, or the local operator: whoever can run this command can read the
+    workspace's files and keys anyway, so the operator acts as an administrator."""
+    if username:
+        return hub.actor(username)
+    return Actor(f"cli:{getpass.getuser()}", "HUB", Role.ADMIN, "local operator")
+
+
+@app.command()
+@handles_errors
+def init() -> None:
+    """Create the workspace (folders, keys, metadata database) or bring it up to date."""
+    report = platform().init()
+    message(f"workspace ready at {report.home}")
+    for label in report.created_keys:
+        message(f"created the {label} key (owner-only permissions; back it up, never share it)")
+
+
+@app.command()
+@handles_errors
+def submit(
+    file: Annotated[Path, typer.Argument(help="The file to submit (CSV).")],
+    org: Annotated[str, typer.Option("--org", help="ODS code of the sending organisation.")],
+    dataset: Annotated[str, typer.Option("--dataset", help="Dataset of the common data model.")],
+    period: Annotated[
+        str | None,
+        typer.Option("--period", help="Reporting month yyyy-mm (default: from the rows)."),
+    ] = None,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Land, check, pseudonymise and publish one file."""
+    hub = platform()
+    hub.check_ready()
+    receipt = hub.submit(acting(hub, user), org, dataset, file, period)
+    if as_json:
+        emit_json(receipt)
+        return
+    if receipt.duplicate:
+        message(
+            f"{file.name}: these exact bytes were already received as submission "
+            f"{receipt.submission_id}; not processed again"
+        )
+        return
+    message(
+        f"submission {receipt.submission_id}: {receipt.dataset} from {receipt.org_code} "
+        f"for {receipt.period}: {receipt.rows_published} of {receipt.rows_read} rows published, "
+        f"{receipt.rows_quarantined} quarantined"
+    )
+    for reason, count in receipt.reasons.items():
+        message(f"  {count:>7}  {reason}")
+    if receipt.superseded:
+        message(f"  supersedes submission {receipt.superseded}")
+
+
+@orgs_app.command("add")
+@handles_errors
+def orgs_add(
+    ods_code: Annotated[str, typer.Argument(help="The organisation's ODS code, e.g. RAJ.")],
+    name: Annotated[str, typer.Argument(help="The organisation's name.")],
+    kind: Annotated[
+        str,
+        typer.Option(
+            callback=one_of(ORGANISATION_KINDS),
+            help=f"Kind of organisation: {', '.join(ORGANISATION_KINDS)}.",
+        ),
+    ] = "trust",
+    user: UserOption = None,
+) -> None:
+    """Add or rename a partner organisation."""
+    hub = platform()
+    hub.check_ready()
+    hub.add_organisation(acting(hub, user), ods_code, name, kind)
+    message(f"organisation {ods_code} saved")
+
+
+@orgs_app.command("list")
+@handles_errors
+def orgs_list(as_json: JsonOption = False) -> None:
+    """List the organisations."""
+    hub = platform()
+    hub.check_ready()
+    rows = hub.organisations()
+    if as_json:
+        emit_json([{"ods_code": c, "name": n, "kind": k} for c, n, k in rows])
+    for code, name, kind in [] if as_json else rows:
+        typer.echo(f"{code}\t{kind}\t{name}")
+
+
+@users_app.command("add")
+@handles_errors
+def users_add(
+    username: Annotated[str, typer.Argument(help="The name the user signs in with.")],
+    org: Annotated[str, typer.Option("--org", help="ODS code of the user's organisation.")],
+    role: Annotated[
+        str,
+        typer.Option(
+            "--role",
+            callback=one_of(ASSIGNABLE_ROLES),
+            help=f"One of: {', '.join(ASSIGNABLE_ROLES)}.",
+        ),
+    ],
+    display_name: Annotated[str, typer.Option("--name", help="Name shown in the web app.")] = "",
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, envvar="CAREHUB_NEW_PASSWORD"
+        ),
+    ] = "",
+    user: UserOption = None,
+) -> None:
+    """Add a user who can sign in to the web app."""
+    hub = platform()
+    hub.check_ready()
+    hub.add_user(acting(hub, user), username, password, org, Role(role), display_name)
+    message(f"user {username} added")
+
+
+@mappings_app.command("add")
+@handles_errors
+def mappings_add(
+    file: Annotated[Path, typer.Argument(help="A feed mapping YAML file.")],
+    user: UserOption = None,
+) -> None:
+    """Check a feed mapping YAML file and install it for its organisation and dataset."""
+    hub = platform()
+    hub.check_ready()
+    mapping = hub.install_mapping(acting(hub, user), file)
+    message(f"mapping v{mapping.version} for {mapping.organisation} {mapping.dataset} installed")
+
+
+@submissions_app.command("list")
+@handles_errors
+def submissions_list(
+    dataset: Annotated[str | None, typer.Option(help="Only this dataset.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List submissions with their states and row counts."""
+    hub = platform()
+    hub.check_ready()
+    rows = [
+        {
+            "id": s.id,
+            "dataset": s.dataset,
+            "org": s.org_code,
+            "period": s.period,
+            "state": s.state,
+            "rows_published": s.rows_published,
+            "rows_quarantined": s.rows_quarantined,
+            "file": s.filename,
+        }
+        for s in hub.submissions(dataset)
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        typer.echo(
+            f"{r['id']}\t{r['dataset']}\t{r['org']}\t{r['period']}\t{r['state']}\t{r['rows_published']}\t{r['rows_quarantined']}\t{r['file']}"
+        )
+
+
+@metrics_app.command("list")
+@handles_errors
+def metrics_list(as_json: JsonOption = False) -> None:
+    """List the KPI definitions."""
+    definitions = platform().metric_definitions()
+    if as_json:
+        emit_json([d.model_dump() for d in definitions])
+        return
+    for d in definitions:
+        typer.echo(f"{d.id}\t{d.title}")
+
+
+@metrics_app.command("run")
+@handles_errors
+def metrics_run(
+    kpis: Annotated[list[str] | None, typer.Argument(help="KPI ids (default: all).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Compute KPI series and their SPC limits from the current published data."""
+    hub = platform()
+    hub.check_ready()
+    summaries = hub.run_metrics(ids=kpis or None)
+    if as_json:
+        emit_json(summaries)
+        return
+    for s in summaries:
+        message(
+            f"{s.metric_id}: run {s.run_id}, {s.points} points in {s.facets} series "
+            f"from {s.submissions} submissions"
+        )
+
+
+@audit_app.command("verify")
+@handles_errors
+def audit_verify(as_json: JsonOption = False) -> None:
+    """Check the audit log's hash chain; exit 9 if any event was edited, deleted or reordered."""
+    hub = platform()
+    hub.check_ready()
+    report = hub.verify_audit()
+    if as_json:
+        emit_json(report)
+        return
+    message(f"audit log intact: {report.events} events, last hash {report.last_hash}")
+
+
+@app.command()
+@handles_errors
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the web app."""
+    hub = platform()
+    hub.check_ready()
+    message(f"carehub is serving at http://{host}:{port}/ (Ctrl-C to stop)")
+    run_web_app(host, port)
+
+
+def run_web_app(host: str, port: int) -> None:
+    """Serve the web app; uvicorn builds it by name from the CAREHUB_* settings in the environment,
+    so the CLI does not import the web layer."""
+    import uvicorn
+
+    uvicorn.run(WEB_APP_FACTORY, factory=True, host=host, port=port, log_level="warning")
+
+
+from carehub.cli import demo as _demo  # noqa: E402  (registers `synth` and `demo`)
+
+_demo.register(app)

@@ -1,0 +1,52 @@
+"""CLI output: data to stdout, messages to stderr, `--json` for machines, errors to exit codes."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+
+from carehub.errors import CarehubError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def message(text: str) -> None:
+    typer.echo(text, err=True)
+
+
+def _default(value: object) -> object:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def emit_json(data: Any) -> None:
+    typer.echo(json.dumps(data, default=_default, indent=2, sort_keys=True))
+
+
+def handles_errors(function: Callable[P, R]) -> Callable[P, R]:
+    """Show a carehub error as a message with its hint and exit with its documented code."""
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        except CarehubError as error:
+            message(f"error: {error.message}")
+            if error.hint:
+                message(f"  hint: {error.hint}")
+            raise typer.Exit(error.exit_code) from None
+
+    return wrapper

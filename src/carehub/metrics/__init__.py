@@ -1,0 +1,1 @@
+"""KPI definitions, the runner and SPC (Making Data Count)."""

@@ -1,0 +1,70 @@
+"""One `Settings` object, read from CAREHUB_* environment variables (or passed in by tests).
+
+Nothing is created at import time: `Settings()` is built by the CLI or by the code that starts the
+web app, and handed to `Platform`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    return Path.cwd() / "carehub-home"
+
+
+class Settings(BaseSettings):
+    """Where a carehub workspace lives and how it runs.
+
+    Every field can be set as an environment variable with the CAREHUB_ prefix, e.g.
+    ``CAREHUB_HOME=/srv/carehub`` or ``CAREHUB_DATABASE_URL=postgresql+psycopg://…``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CAREHUB_", extra="ignore", frozen=True)
+
+    home: Path = Field(
+        default_factory=_default_home,
+        description="The workspace folder: the lake, the default metadata database and the logs.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the metadata database; default SQLite at HOME/carehub.db.",
+    )
+    engine: Literal["duckdb"] = Field(
+        default="duckdb", description="The query engine that runs standardisation and KPIs."
+    )
+    key_file: Path | None = Field(
+        default=None,
+        description=(
+            "The pseudonymisation key (32 random bytes, owner-only permissions). Keep it outside "
+            "the lake; default HOME/keys/pseudonym.key."
+        ),
+    )
+    session_key_file: Path | None = Field(
+        default=None,
+        description="The key that signs web sessions; default HOME/keys/session.key.",
+    )
+    shared_data: Path | None = Field(
+        default=None,
+        description="Folder of the real reference data (ODS codes, IMD …) the synthetic ICS uses.",
+    )
+
+    @property
+    def lake_root(self) -> Path:
+        return self.home / "lake"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'carehub.db'}"
+
+    @property
+    def resolved_key_file(self) -> Path:
+        return self.key_file or self.home / "keys" / "pseudonym.key"
+
+    @property
+    def resolved_session_key_file(self) -> Path:
+        return self.session_key_file or self.home / "keys" / "session.key"

@@ -1,0 +1,213 @@
+"""Compile a dataset spec and a feed mapping into the one-pass standardisation query.
+
+The query reads the staged file (every column as text), casts each field, applies the code
+translations, validates the NHS number with Modulus 11, checks date sequences and the period, and
+returns one row per input row with the typed fields, ``person_id`` and ``reasons`` (empty when the
+row passes). Names from YAML or from the partner's file only ever appear as quoted identifiers or
+string literals of sqlglot expressions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from carehub.model.datasets import DatasetSpec, FieldSpec, FieldType
+from carehub.model.mappings import FeedMapping
+from carehub.model.nhs_number import ACCEPTED_FORMAT_PATTERN, MODULUS_11_WEIGHTS
+from carehub.model.periods import Period
+from carehub.standardise.reasons import Reason
+from carehub.store.engines import Engine, HmacPads
+
+STAGED_TABLE = "staged"
+SOURCE_ROW = "source_row"
+REASONS = "reasons"
+PERSON_ID = "person_id"
+
+
+@dataclass(frozen=True)
+class StandardiseQuery:
+    """The checked rows (``query``) and the projections that split them."""
+
+    query: exp.Select
+    published_columns: tuple[str, ...]
+
+    def published(self, source: str) -> exp.Select:
+        columns = [exp.column(c, quoted=True) for c in self.published_columns]
+        return exp.select(*columns).from_(exp.to_table(source, quoted=True)).where(_passes())
+
+    def quarantined(self, source: str) -> exp.Select:
+        columns = [exp.column(SOURCE_ROW, quoted=True), exp.column(REASONS, quoted=True)]
+        table = exp.to_table(source, quoted=True)
+        return exp.select(*columns).from_(table).where(exp.not_(_passes())).order_by(SOURCE_ROW)
+
+
+def _passes() -> exp.Expr:
+    return exp.EQ(this=exp.column(REASONS, quoted=True), expression=exp.Literal.string(""))
+
+
+def _col(name: str) -> exp.Column:
+    return exp.column(name, quoted=True)
+
+
+def _reason(condition: exp.Expr, code: str, field: str) -> exp.Expr:
+    return exp.Case(ifs=[exp.If(this=condition, true=exp.Literal.string(f"{code}:{field}"))])
+
+
+class _Compiler:
+    def __init__(self, spec: DatasetSpec, mapping: FeedMapping, engine: Engine) -> None:
+        self.spec, self.mapping, self.engine = spec, mapping, engine
+
+    def raw(self, field: FieldSpec) -> exp.Expr:
+        """The trimmed text of the field's column, NULL when empty or not mapped."""
+        mapped = self.mapping.fields.get(field.name)
+        if mapped is None:
+            return exp.Null()
+        trimmed = exp.Trim(this=_col(mapped.column))
+        return exp.Nullif(this=trimmed, expression=exp.Literal.string(""))
+
+    def typed(self, field: FieldSpec) -> exp.Expr:
+        raw = _col(f"raw__{field.name}")
+        if field.type is FieldType.TIMESTAMP:
+            mapped = self.mapping.fields.get(field.name)
+            return self.engine.try_timestamp(raw, mapped.format if mapped else None)
+        if field.type is FieldType.INTEGER:
+            return self.engine.try_integer(raw)
+        if field.type is FieldType.CODE:
+            return self._translated_code(field, raw)
+        if field.type is FieldType.NHS_NUMBER:
+            separators = exp.Replace(
+                this=exp.Replace(
+                    this=raw, expression=exp.Literal.string(" "), replacement=exp.Literal.string("")
+                ),
+                expression=exp.Literal.string("-"),
+                replacement=exp.Literal.string(""),
+            )
+            matches = self.engine.full_match(raw, ACCEPTED_FORMAT_PATTERN)
+            return exp.Case(ifs=[exp.If(this=matches, true=separators)])
+        return raw
+
+    def _translated_code(self, field: FieldSpec, raw: exp.Expr) -> exp.Expr:
+        mapped = self.mapping.fields.get(field.name)
+        translations = mapped.values if mapped else {}
+        code: exp.Expr = raw
+        if translations:
+            ifs = [
+                exp.If(
+                    this=exp.EQ(this=raw, expression=exp.Literal.string(local)),
+                    true=exp.Literal.string(model),
+                )
+                for local, model in sorted(translations.items())
+            ]
+            code = exp.Case(ifs=ifs, default=raw)
+        assert field.code_set is not None  # guaranteed by FieldSpec validation
+        allowed = [exp.Literal.string(c) for c in self.spec.code_sets[field.code_set].codes]
+        return exp.Case(ifs=[exp.If(this=exp.In(this=code, expressions=allowed), true=code)])
+
+    def modulus_11_valid(self, digits: exp.Expr) -> exp.Expr:
+        weighted: exp.Expr = exp.Literal.number(0)
+        for position, weight in enumerate(MODULUS_11_WEIGHTS, start=1):
+            term = exp.Mul(
+                this=self.engine.digit_at(digits, position), expression=exp.Literal.number(weight)
+            )
+            weighted = exp.Add(this=weighted, expression=term)
+        check = exp.Sub(
+            this=exp.Literal.number(11),
+            expression=exp.Mod(this=exp.Paren(this=weighted), expression=exp.Literal.number(11)),
+        )
+        expected = exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.EQ(this=check, expression=exp.Literal.number(11)),
+                    true=exp.Literal.number(0),
+                )
+            ],
+            default=check,
+        )
+        return exp.EQ(this=exp.Paren(this=expected), expression=self.engine.digit_at(digits, 10))
+
+    def field_reasons(self, field: FieldSpec) -> list[exp.Expr]:
+        raw, typed = _col(f"raw__{field.name}"), _col(field.name)
+        present, reasons = exp.Not(this=exp.Is(this=raw, expression=exp.Null())), []
+        if field.required:
+            reasons.append(
+                _reason(exp.Is(this=raw, expression=exp.Null()), Reason.MISSING_VALUE, field.name)
+            )
+        bad_type = exp.and_(present, exp.Is(this=typed, expression=exp.Null()))
+        code = {
+            FieldType.TIMESTAMP: Reason.INVALID_TIMESTAMP,
+            FieldType.INTEGER: Reason.NOT_AN_INTEGER,
+            FieldType.CODE: Reason.UNKNOWN_CODE,
+            FieldType.NHS_NUMBER: Reason.NHS_NUMBER_INVALID,
+        }.get(field.type)
+        if field.type is FieldType.NHS_NUMBER:
+            bad_type = exp.or_(
+                bad_type,
+                exp.and_(
+                    exp.Not(this=exp.Is(this=typed, expression=exp.Null())),
+                    exp.Not(this=self.modulus_11_valid(typed)),
+                ),
+            )
+        if code is not None:
+            reasons.append(_reason(bad_type, code, field.name))
+        reasons.extend(self._range_reasons(field, typed))
+        return reasons
+
+    def _range_reasons(self, field: FieldSpec, typed: exp.Expr) -> list[exp.Expr]:
+        bounds: list[exp.Expr] = []
+        if field.minimum is not None:
+            bounds.append(exp.LT(this=typed, expression=exp.Literal.number(field.minimum)))
+        if field.maximum is not None:
+            bounds.append(exp.GT(this=typed, expression=exp.Literal.number(field.maximum)))
+        return [_reason(exp.or_(*bounds), Reason.OUT_OF_RANGE, field.name)] if bounds else []
+
+    def row_reasons(self, period: Period) -> list[exp.Expr]:
+        reasons = []
+        for rule in self.spec.sequence_rules:
+            later_first = exp.LT(this=_col(rule.later), expression=_col(rule.earlier))
+            reasons.append(_reason(later_first, rule.reason, rule.later))
+        start = exp.cast(exp.Literal.string(period.start_at().isoformat(sep=" ")), "TIMESTAMP")
+        end = exp.cast(exp.Literal.string(period.end_at().isoformat(sep=" ")), "TIMESTAMP")
+        when = _col(self.spec.period_field)
+        outside = exp.or_(exp.LT(this=when, expression=start), exp.GTE(this=when, expression=end))
+        reasons.append(_reason(outside, Reason.OUTSIDE_PERIOD, self.spec.period_field))
+        return reasons
+
+
+def compile_standardise(
+    spec: DatasetSpec, mapping: FeedMapping, engine: Engine, period: Period, pads: HmacPads
+) -> StandardiseQuery:
+    """Build the one-pass query over the staged table."""
+    compiler = _Compiler(spec, mapping, engine)
+    row = exp.Add(this=engine.row_number_column(), expression=exp.Literal.number(1))
+    raws = [compiler.raw(f).as_(f"raw__{f.name}", quoted=True) for f in spec.fields]
+    step1 = exp.select(row.as_(SOURCE_ROW, quoted=True), *raws).from_(
+        exp.to_table(STAGED_TABLE, quoted=True)
+    )
+    typed = [compiler.typed(f).as_(f.name, quoted=True) for f in spec.fields]
+    raw_columns = [_col(f"raw__{f.name}") for f in spec.fields]
+    step2 = exp.select(_col(SOURCE_ROW), *raw_columns, *typed).from_(step1.subquery("raw_rows"))
+    reasons = [r for f in spec.fields for r in compiler.field_reasons(f)] + compiler.row_reasons(
+        period
+    )
+    outputs: list[exp.Expr] = [_col(SOURCE_ROW)]
+    published: list[str] = [SOURCE_ROW]
+    nhs = spec.nhs_number_field
+    for field in spec.fields:
+        if field is nhs:
+            valid = exp.and_(
+                exp.Not(this=exp.Is(this=_col(field.name), expression=exp.Null())),
+                compiler.modulus_11_valid(_col(field.name)),
+            )
+            person = exp.Case(
+                ifs=[exp.If(this=valid, true=engine.hmac_sha256(_col(field.name), pads))]
+            )
+            outputs.append(person.as_(PERSON_ID, quoted=True))
+            published.append(PERSON_ID)
+        else:
+            outputs.append(_col(field.name))
+            published.append(field.name)
+    outputs.append(engine.join_reasons(reasons).as_(REASONS, quoted=True))
+    query = exp.select(*outputs).from_(step2.subquery("typed_rows"))
+    return StandardiseQuery(query=query, published_columns=tuple(published))

@@ -1,0 +1,31 @@
+"""Reason codes of quarantined rows. A reason names a rule and a field, never a value."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    MISSING_VALUE = "MISSING_VALUE"
+    INVALID_TIMESTAMP = "INVALID_TIMESTAMP"
+    NOT_AN_INTEGER = "NOT_AN_INTEGER"
+    OUT_OF_RANGE = "OUT_OF_RANGE"
+    UNKNOWN_CODE = "UNKNOWN_CODE"
+    NHS_NUMBER_INVALID = "NHS_NUMBER_INVALID"
+    OUTSIDE_PERIOD = "OUTSIDE_PERIOD"
+
+
+REASON_HELP: dict[str, str] = {
+    Reason.MISSING_VALUE: "a required field is empty: fill it in at source",
+    Reason.INVALID_TIMESTAMP: "the date and time does not match the agreed format",
+    Reason.NOT_AN_INTEGER: "the value is not a whole number",
+    Reason.OUT_OF_RANGE: "the number is outside the plausible range of the field",
+    Reason.UNKNOWN_CODE: "the code is not in the field's code set (or the feed's translation)",
+    Reason.NHS_NUMBER_INVALID: (
+        "the NHS number is not 10 digits ending in a valid Modulus 11 check digit"
+    ),
+    Reason.OUTSIDE_PERIOD: "the row's date falls outside the period the file was submitted for",
+    "DEPARTURE_BEFORE_ARRIVAL": "the departure time is before the arrival time",
+    "ASSESSMENT_BEFORE_ARRIVAL": "the initial assessment is before the arrival time",
+    "ASSESSMENT_AFTER_DEPARTURE": "the initial assessment is after the departure time",
+}

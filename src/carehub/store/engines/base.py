@@ -1,0 +1,98 @@
+"""The `Engine` protocol: what the domain flows may ask of a query engine.
+
+Callers build portable SQL as sqlglot expressions; anything whose meaning differs between
+dialects (parsing timestamps, minutes between two timestamps, HMAC, regular expressions, reading
+files) is asked of the engine, which returns an expression for its own dialect.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlglot import exp
+
+HMAC_BLOCK_BYTES = 64  # SHA-256 block size (RFC 2104)
+
+
+@dataclass(frozen=True)
+class HmacPads:
+    """The inner and outer pads of an HMAC-SHA-256 key, computed once in Python (RFC 2104), so
+    that SQL needs only SHA-256 and concatenation."""
+
+    inner: bytes
+    outer: bytes
+
+    @classmethod
+    def from_key(cls, key: bytes) -> HmacPads:
+        if len(key) > HMAC_BLOCK_BYTES:
+            key = hashlib.sha256(key).digest()
+        block = key.ljust(HMAC_BLOCK_BYTES, b"\0")
+        return cls(bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block))
+
+    def __repr__(self) -> str:  # never print key material
+        return "HmacPads(<redacted>)"
+
+
+class EngineSession(Protocol):
+    """An open connection of an engine; temporary tables live as long as it does."""
+
+    def rows(self, query: exp.Expr) -> list[tuple[Any, ...]]: ...
+
+    def columns(self, query: exp.Query) -> list[str]: ...
+
+    def stage(self, name: str, query: exp.Expr) -> None:
+        """Materialise ``query`` as a temporary table ``name``, keeping row order."""
+        ...
+
+    def copy_to_parquet(self, query: exp.Query, path: Path) -> int:
+        """Write the query's rows to one Parquet file; return the number of rows."""
+        ...
+
+
+class Engine(Protocol):
+    name: str
+    dialect: str
+
+    def session(self, *, ingest: bool = False) -> AbstractContextManager[EngineSession]: ...
+
+    def scan_csv(self, path: Path, *, delimiter: str, encoding: str) -> exp.Expr:
+        """A table expression reading every column of a CSV file as text."""
+        ...
+
+    def scan_parquet(self, paths: list[Path]) -> exp.Expr: ...
+
+    def try_timestamp(self, value: exp.Expr, fmt: str | None) -> exp.Expr:
+        """Text to timestamp with a strftime-style format (ISO 8601 when None); NULL if bad."""
+        ...
+
+    def try_integer(self, value: exp.Expr) -> exp.Expr: ...
+
+    def full_match(self, value: exp.Expr, pattern: str) -> exp.Expr: ...
+
+    def digit_at(self, value: exp.Expr, position: int) -> exp.Expr:
+        """The integer value of the character at a 1-based position of a digit string."""
+        ...
+
+    def hmac_sha256(self, message: exp.Expr, pads: HmacPads) -> exp.Expr:
+        """HMAC-SHA-256 of a text as 32 bytes; must equal Python's ``hmac``."""
+        ...
+
+    def minutes_between(self, start: exp.Expr, end: exp.Expr) -> exp.Expr:
+        """Whole and fractional minutes from ``start`` to ``end``."""
+        ...
+
+    def month_of(self, value: exp.Expr) -> exp.Expr:
+        """The yyyy-mm text of a timestamp."""
+        ...
+
+    def row_number_column(self) -> exp.Expr:
+        """The insertion-order row number of a staged table (0-based)."""
+        ...
+
+    def join_reasons(self, parts: list[exp.Expr]) -> exp.Expr:
+        """Join the non-NULL texts of ``parts`` with ';' ('' when all are NULL)."""
+        ...

@@ -1,0 +1,163 @@
+"""SQLAlchemy models of the metadata database. Alembic migrations in ``migrations/`` create them;
+a test checks that the migrations and these models agree."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+
+    ods_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(120), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    org_code: Mapped[str] = mapped_column(ForeignKey("organisations.ods_code"))
+    role: Mapped[str] = mapped_column(String(40))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Submission(Base):
+    """One file from one organisation for one dataset and period."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        UniqueConstraint("dataset", "org_code", "sha256", name="uq_submission_bytes"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(64))
+    org_code: Mapped[str] = mapped_column(ForeignKey("organisations.ods_code"))
+    period: Mapped[str] = mapped_column(String(7))
+    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    byte_size: Mapped[int] = mapped_column(BigInteger)
+    mapping_version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20))
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    submitted_by: Mapped[str] = mapped_column(String(120))
+    rows_read: Mapped[int | None] = mapped_column(Integer)
+    rows_published: Mapped[int | None] = mapped_column(Integer)
+    rows_quarantined: Mapped[int | None] = mapped_column(Integer)
+    standard_path: Mapped[str | None] = mapped_column(String(500))
+    quarantine_path: Mapped[str | None] = mapped_column(String(500))
+
+
+class Publication(Base):
+    """A submission's rows became the current version of (dataset, organisation, period)."""
+
+    __tablename__ = "publications"
+    __table_args__ = (Index("ix_publication_key", "dataset", "org_code", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(64))
+    org_code: Mapped[str] = mapped_column(String(6))
+    period: Mapped[str] = mapped_column(String(7))
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
+    published_at: Mapped[datetime] = mapped_column(DateTime)
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class CurrentVersion(Base):
+    """The pointer: which publication is current for (dataset, organisation, period)."""
+
+    __tablename__ = "current_versions"
+
+    dataset: Mapped[str] = mapped_column(String(64), primary_key=True)
+    org_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id"))
+
+
+class MetricRun(Base):
+    __tablename__ = "metric_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    metric_id: Mapped[str] = mapped_column(String(64), index=True)
+    definition_sha256: Mapped[str] = mapped_column(String(64))
+    computed_at: Mapped[datetime] = mapped_column(DateTime)
+    computed_by: Mapped[str] = mapped_column(String(120))
+    engine: Mapped[str] = mapped_column(String(20))
+
+
+class MetricPoint(Base):
+    """One value of a KPI series with its SPC limits and flags."""
+
+    __tablename__ = "metric_points"
+    __table_args__ = (UniqueConstraint("run_id", "facet", "period", name="uq_metric_point"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("metric_runs.id"), index=True)
+    facet: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(7))
+    numerator: Mapped[int] = mapped_column(BigInteger)
+    denominator: Mapped[int] = mapped_column(BigInteger)
+    value: Mapped[float] = mapped_column(Float)
+    mean: Mapped[float | None] = mapped_column(Float)
+    lpl: Mapped[float | None] = mapped_column(Float)
+    upl: Mapped[float | None] = mapped_column(Float)
+    nlpl: Mapped[float | None] = mapped_column(Float)
+    nupl: Mapped[float | None] = mapped_column(Float)
+    special_cause_type: Mapped[str] = mapped_column(String(40))
+    point_type: Mapped[str] = mapped_column(String(40))
+    period_status: Mapped[str] = mapped_column(String(12))
+
+
+class MetricRunInput(Base):
+    """Lineage: which submissions a run read, for which facet-free (org, period)."""
+
+    __tablename__ = "metric_run_inputs"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("metric_runs.id"), primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+
+
+class CurrentMetricRun(Base):
+    __tablename__ = "current_metric_runs"
+
+    metric_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("metric_runs.id"))
+
+
+class AuditEvent(Base):
+    """Append-only and hash-chained: ``hash`` = SHA-256 of the previous hash and this event."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    target: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str | None] = mapped_column(String(60))
+    detail: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))

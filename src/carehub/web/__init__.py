@@ -1,0 +1,1 @@
+"""The web app: server-rendered NHS design system pages, each with a JSON twin."""

@@ -1,0 +1,83 @@
+"""`create_app(platform)`: the FastAPI app. No globals: everything hangs off the platform."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from carehub.errors import AuthenticationRequired, CarehubError, ConfigurationError
+from carehub.platform import Platform
+from carehub.web import pages
+from carehub.web.rendering import Renderer
+
+SESSION_MAX_AGE_SECONDS = 8 * 60 * 60  # one working day
+NPM_ASSETS_HINT = "run `make assets` (installs the nhsuk-frontend package from npm)"
+
+
+def static_root() -> Path:
+    return Path(str(resources.files("carehub.web") / "static"))
+
+
+def _check_assets(root: Path) -> None:
+    required = (
+        root / "npm" / "nhsuk-frontend.min.css",
+        root / "npm" / "assets" / "images" / "favicon.svg",
+    )
+    if not all(p.is_file() for p in required):
+        raise ConfigurationError(
+            "the web app's front-end assets are not built", hint=NPM_ASSETS_HINT
+        )
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.endswith(".json") or "application/json" in request.headers.get(
+        "accept", ""
+    )
+
+
+def create_app(platform: Platform) -> FastAPI:
+    root = static_root()
+    _check_assets(root)
+    app = FastAPI(
+        title="carehub", docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json"
+    )
+    app.state.platform = platform
+    app.state.renderer = Renderer()
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=platform.session_key().hex(),
+        session_cookie="carehub_session",
+        max_age=SESSION_MAX_AGE_SECONDS,
+        same_site="lax",
+        https_only=False,
+    )
+    app.mount("/assets", StaticFiles(directory=root / "npm" / "assets"), name="assets")
+    app.mount("/static", StaticFiles(directory=root), name="static")
+    app.include_router(pages.router)
+
+    @app.exception_handler(CarehubError)
+    async def carehub_error(request: Request, error: CarehubError) -> Response:
+        if isinstance(error, AuthenticationRequired) and not wants_json(request):
+            return RedirectResponse(f"/sign-in?next={request.url.path}", status_code=303)
+        body = {"error": type(error).__name__, "message": error.message, "hint": error.hint}
+        if wants_json(request):
+            return JSONResponse(body, status_code=error.http_status)
+        renderer: Renderer = request.app.state.renderer
+        return renderer.page(request, "error.html", {"error": body}, status_code=error.http_status)
+
+    return app
+
+
+WEB_APP_FACTORY = "carehub.web.app:app_factory"
+
+
+def app_factory() -> FastAPI:
+    """Build the app from CAREHUB_* settings (uvicorn calls this by name, e.g. with --workers)."""
+    from carehub.settings import Settings
+
+    return create_app(Platform(Settings()))

@@ -1,0 +1,122 @@
+"""Fixtures shared by every kind of test: real workspaces, real databases, the synthetic ICS."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from carehub.governance.actors import SYSTEM_ACTOR, Actor, Role
+from carehub.model.periods import Period
+from carehub.platform import Platform
+from carehub.settings import Settings
+from carehub.synth.ics import Manifest, generate
+
+REPO = Path(__file__).resolve().parents[1]
+ADMIN = Actor("test-admin", "HUB", Role.ADMIN, "Test Admin")
+TRUST = ("RAJ", "Mid and South Essex NHS Foundation Trust")
+
+
+def _required(variable: str) -> bool:
+    return os.environ.get(variable, "") not in ("", "0")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real reference data beside the repository (../shared/data); required, never skipped."""
+    path = Path(os.environ.get("CAREHUB_SHARED_DATA", REPO.parent / "shared" / "data"))
+    if not path.is_dir():
+        pytest.fail(f"reference data not found at {path}: set CAREHUB_SHARED_DATA")
+    return path
+
+
+def make_platform(home: Path, database_url: str | None = None) -> Platform:
+    platform = Platform(Settings(home=home, database_url=database_url))
+    platform.init()
+    platform.add_organisation(SYSTEM_ACTOR, TRUST[0], TRUST[1], "trust")
+    return platform
+
+
+@pytest.fixture
+def platform(tmp_path: Path) -> Platform:
+    """A fresh, initialised workspace on SQLite with the acute trust registered."""
+    return make_platform(tmp_path / "home")
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    url = os.environ.get("CAREHUB_TEST_POSTGRES_URL")
+    if not url:
+        if _required("CAREHUB_REQUIRE_POSTGRES"):
+            pytest.fail("CAREHUB_REQUIRE_POSTGRES is set but CAREHUB_TEST_POSTGRES_URL is not")
+        pytest.skip("PostgreSQL suite: set CAREHUB_TEST_POSTGRES_URL to run it (CI does)")
+    return url
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_url: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test, dropped afterwards."""
+    name = f"carehub_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        admin.dispose()
+        if _required("CAREHUB_REQUIRE_POSTGRES"):
+            pytest.fail(f"PostgreSQL is required but not usable: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at CAREHUB_TEST_POSTGRES_URL: {type(exc).__name__}")
+    yield make_url(postgres_admin_url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Run a test on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'metadata.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+SYNTH_LAST = Period(2025, 6)
+SYNTH_MONTHS = 14
+
+
+@pytest.fixture(scope="session")
+def synth_ics(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Manifest]:
+    """A small synthetic ICS (14 months), generated once per test session."""
+    folder = tmp_path_factory.mktemp("synth")
+    return folder, generate(folder, seed=7, last=SYNTH_LAST, months=SYNTH_MONTHS, residents=3_000)
+
+
+@pytest.fixture(scope="session")
+def demo_platform(
+    tmp_path_factory: pytest.TempPathFactory, synth_ics: tuple[Path, Manifest]
+) -> Platform:
+    """A workspace with the synthetic ICS submitted and the KPIs computed, shared by read-only
+    functional and browser tests. Users: analyst / viewer / raj.submitter (password below)."""
+    folder, manifest = synth_ics
+    hub = make_platform(tmp_path_factory.mktemp("demo") / "home")
+    for mapping in manifest.mappings:
+        hub.install_mapping(ADMIN, folder / mapping)
+    for username, org, role in (
+        ("analyst", "HUB", Role.ANALYST),
+        ("viewer", "HUB", Role.VIEWER),
+        ("raj.submitter", "RAJ", Role.SUBMITTER),
+    ):
+        hub.add_user(ADMIN, username, DEMO_PASSWORD, org, role, username.title())
+    for feed in manifest.feeds:
+        hub.submit(ADMIN, feed.org_code, feed.dataset, folder / feed.path, feed.period)
+    hub.run_metrics()
+    return hub
+
+
+DEMO_PASSWORD = "correct-horse-battery"

@@ -1,0 +1,217 @@
+"""The CLI through Typer's runner on a real workspace: the slice, and bad input that changes
+nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import MetaData, create_engine, select
+from typer.testing import CliRunner
+
+from carehub.cli.main import app
+
+HEADER = (
+    "attendance_id,nhs_number,site_code,department_type,arrival_at,"
+    "initial_assessment_at,departed_at,acuity,age_years,sex"
+)
+GOOD_ROWS = [
+    "A1,943 476 5919,RAJ01,01,2025-01-03 10:00:00,2025-01-03 10:10:00,2025-01-03 13:00:00,3,45,1",
+    "A2,9434765918,RAJ01,01,2025-01-03 11:00:00,,2025-01-03 16:00:00,2,30,2",
+    "A3,9990000018,RAJ01,01,2025-01-04 11:00:00,,2025-01-04 15:00:00,2,30,2",
+    "A4,9990000026,RAJ02,01,2025-01-05 09:00:00,,2025-01-05 09:40:00,4,7,X",
+]
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    monkeypatch.setenv("CAREHUB_HOME", str(home))
+    monkeypatch.delenv("CAREHUB_DATABASE_URL", raising=False)
+    run("init")
+    run("orgs", "add", "RAJ", "Mid and South Essex NHS Foundation Trust", "--kind", "trust")
+    return home
+
+
+def run(*args: str, code: int = 0) -> str:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == code, f"exit {result.exit_code}: {result.output}"
+    return result.output
+
+
+def write(folder: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    path = folder / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def snapshot(home: Path) -> tuple[dict[str, str], dict[str, list[tuple[object, ...]]]]:
+    """Every lake and mapping file by hash, and every row of every metadata table."""
+    files = {
+        str(p.relative_to(home)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(home.rglob("*"))
+        if p.is_file() and p.parts[-2:-1] != ("scratch",) and not p.name.startswith("carehub.db")
+    }
+    engine = create_engine(f"sqlite:///{home / 'carehub.db'}")
+    metadata = MetaData()
+    metadata.reflect(engine)
+    with engine.connect() as connection:
+        rows = {
+            name: sorted(map(tuple, connection.execute(select(table))))
+            for name, table in metadata.tables.items()
+        }
+    engine.dispose()
+    return files, rows
+
+
+def test_the_slice_from_file_to_kpi(workspace: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "ed.csv", "\n".join([HEADER, *GOOD_ROWS]) + "\n")
+    receipt = json.loads(
+        run("submit", "--org", "RAJ", "--dataset", "ed_attendance", str(path), "--json")
+    )
+    assert receipt["period"] == "2025-01"  # worked out from the rows
+    assert (receipt["rows_published"], receipt["rows_quarantined"]) == (3, 1)
+    assert receipt["reasons"] == {"NHS_NUMBER_INVALID:nhs_number": 1}
+    assert (
+        workspace / "lake" / "raw" / receipt["sha256"][:2] / receipt["sha256"]
+    ).read_bytes() == path.read_bytes()
+    again = json.loads(
+        run("submit", "--org", "RAJ", "--dataset", "ed_attendance", str(path), "--json")
+    )
+    assert again["duplicate"] is True
+    summary = json.loads(run("metrics", "run", "--json"))
+    assert summary[0]["metric_id"] == "ed_four_hours" and summary[0]["facets"] == 2
+    verify = json.loads(run("audit", "verify", "--json"))
+    assert verify["events"] >= 5
+
+
+def test_no_nhs_number_reaches_the_standard_zone(workspace: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "ed.csv", "\n".join([HEADER, *GOOD_ROWS]) + "\n")
+    run("submit", "--org", "RAJ", "--dataset", "ed_attendance", str(path))
+    for parquet in (workspace / "lake").rglob("*.parquet"):
+        blob = parquet.read_bytes()
+        for number in (b"9434765919", b"9990000018", b"9990000026", b"943 476 5919"):
+            assert number not in blob, parquet
+
+
+BAD_INPUTS = {
+    "missing file": (None, "no such file"),
+    "empty file": ("", "the file is empty"),
+    "header only": (HEADER + "\n", "has a header but no data rows"),
+    "another dataset": (
+        "call_id,disposition,call_start\n1,Dx01,2025-01-01 10:00\n",
+        "does not look like a ed_attendance file",
+    ),
+    "missing column": (
+        HEADER.replace(",departed_at", "")
+        + "\n"
+        + "A1,9990000018,RAJ01,01,2025-01-03 10:00:00,,3,45,1\n",
+        "no column 'departed_at'",
+    ),
+    "all rows bad": (
+        HEADER + "\nA1,9990000019,RAJ01,01,2025-01-03 10:00:00,,2025-01-03 11:00:00,3,45,1\n",
+        "none of the 1 rows passed",
+    ),
+    "unreadable dates": (
+        HEADER + "\nA1,9990000018,RAJ01,01,03/01/2025 10:00,,03/01/2025 11:00,3,45,1\n",
+        "no row has a readable 'arrival_at'",
+    ),
+    "two months": (
+        "\n".join(
+            [HEADER, GOOD_ROWS[0], GOOD_ROWS[0].replace("A1", "B1").replace("2025-01", "2025-02")]
+        )
+        + "\n",
+        "rows span 2 months",
+    ),
+    "ragged csv": (
+        HEADER + "\nA1,9990000018,RAJ01,01,2025-01-03 10:00:00\n",
+        "cannot be read as CSV",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_is_refused_clearly_and_changes_nothing(
+    case: str, workspace: Path, tmp_path: Path
+) -> None:
+    content, expected = BAD_INPUTS[case]
+    path = tmp_path / "bad.csv" if content is None else write(tmp_path, "bad.csv", content)
+    before = snapshot(workspace)
+    output = run("submit", "--org", "RAJ", "--dataset", "ed_attendance", str(path), code=5)
+    assert expected in output and "bad.csv" in output and "hint:" in output
+    assert "9990000018" not in output  # never a row value in an error
+    assert snapshot(workspace) == before
+
+
+def test_windows_1252_and_semicolons_are_read(workspace: Path, tmp_path: Path) -> None:
+    rows = [r.replace(",", ";") for r in GOOD_ROWS]
+    text = "\n".join([HEADER.replace(",", ";"), *rows]).replace("A1;", "Ä1é;") + "\n"
+    path = write(tmp_path, "ed-1252.csv", text, encoding="cp1252")
+    receipt = json.loads(
+        run("submit", "--org", "RAJ", "--dataset", "ed_attendance", str(path), "--json")
+    )
+    assert receipt["rows_read"] == 4 and receipt["rows_published"] == 3
+
+
+def test_utf8_with_bom_is_read(workspace: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "ed-bom.csv", "\ufeff" + "\n".join([HEADER, *GOOD_ROWS]) + "\n")
+    receipt = json.loads(
+        run("submit", "--org", "RAJ", "--dataset", "ed_attendance", str(path), "--json")
+    )
+    assert receipt["rows_published"] == 3
+
+
+def test_unknown_organisation_and_dataset_are_named(workspace: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "ed.csv", "\n".join([HEADER, *GOOD_ROWS]) + "\n")
+    assert "no organisation 'XYZ'" in run(
+        "submit", "--org", "XYZ", "--dataset", "ed_attendance", str(path), code=4
+    )
+    assert "known datasets: ed_attendance" in run(
+        "submit", "--org", "RAJ", "--dataset", "nope", str(path), code=4
+    )
+
+
+def test_a_wrong_database_url_is_a_configuration_error(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CAREHUB_DATABASE_URL", "postgresql+psycopg://nobody:pw@127.0.0.1:1/none")
+    output = run("audit", "verify", code=3)
+    assert "cannot connect to the metadata database" in output and "Traceback" not in output
+
+
+def test_an_unreadable_key_file_is_a_configuration_error(workspace: Path) -> None:
+    key = workspace / "keys" / "pseudonym.key"
+    key.chmod(0o644)
+    assert "readable by other users" in run("audit", "verify", code=3)
+    key.chmod(0o600)
+    key.write_text("not hex\n")
+    assert "does not hold a 32-byte hex key" in run("audit", "verify", code=3)
+    key.unlink()
+    assert "does not exist" in run("audit", "verify", code=3)
+
+
+def test_submitters_submit_only_for_their_own_organisation(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run("orgs", "add", "RDD", "Another Trust", "--kind", "trust")
+    monkeypatch.setenv("CAREHUB_NEW_PASSWORD", "a-long-enough-password")
+    run("users", "add", "rdd.sub", "--org", "RDD", "--role", "submitter")
+    path = write(tmp_path, "ed.csv", "\n".join([HEADER, *GOOD_ROWS]) + "\n")
+    output = run(
+        "submit",
+        "--org",
+        "RAJ",
+        "--dataset",
+        "ed_attendance",
+        str(path),
+        "--user",
+        "rdd.sub",
+        code=7,
+    )
+    assert "submits for RDD, not RAJ" in output
+
+
+def test_metrics_run_before_any_data_says_what_to_do(workspace: Path) -> None:
+    assert "carehub submit" in run("metrics", "run", code=2)

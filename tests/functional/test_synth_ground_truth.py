@@ -1,0 +1,34 @@
+"""The hub finds exactly the defects the synthetic ICS planted: no more, no fewer."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import duckdb
+
+from carehub.platform import Platform
+from carehub.synth.ics import Manifest
+
+EXPECTED_REASON = {
+    "invalid_nhs_number": "NHS_NUMBER_INVALID:nhs_number",
+    "departure_before_arrival": "DEPARTURE_BEFORE_ARRIVAL:departed_at",
+    "unknown_acuity": "UNKNOWN_CODE:acuity",
+}
+
+
+def test_quarantine_matches_the_planted_defects(
+    demo_platform: Platform, synth_ics: tuple[Path, Manifest]
+) -> None:
+    _, manifest = synth_ics
+    planted: dict[str, set[tuple[int, str]]] = defaultdict(set)
+    for defect in manifest.defects:
+        planted[defect.file].add((defect.row, EXPECTED_REASON[defect.kind]))
+    found: dict[str, set[tuple[int, str]]] = defaultdict(set)
+    for submission in demo_platform.submissions("ed_attendance"):
+        assert submission.quarantine_path is not None
+        path = demo_platform.lake.resolve(submission.quarantine_path)
+        for row, reasons in duckdb.sql(f"SELECT source_row, reasons FROM '{path}'").fetchall():
+            found[submission.filename].update((row, reason) for reason in reasons.split(";"))
+    assert sum(len(v) for v in planted.values()) > 20, "the manifest plants defects"
+    assert dict(found) == dict(planted)

@@ -1,0 +1,39 @@
+"""The synthetic ICS is deterministic for a seed and plants only what it records."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from pathlib import Path
+
+from carehub.model.nhs_number import is_valid
+from carehub.model.periods import Period
+from carehub.synth.ics import generate
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_the_same_seed_gives_the_same_bytes(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        generate(tmp_path / name, seed=11, last=Period(2025, 2), months=2, residents=500)
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
+    generate(tmp_path / "c", seed=12, last=Period(2025, 2), months=2, residents=500)
+    assert _digest(tmp_path / "a") != _digest(tmp_path / "c")
+
+
+def test_nhs_numbers_are_test_range_and_valid_unless_planted(tmp_path: Path) -> None:
+    manifest = generate(tmp_path, seed=3, last=Period(2025, 1), months=1, residents=500)
+    feed = manifest.feeds[0]
+    planted = {d.row for d in manifest.defects if d.kind == "invalid_nhs_number"}
+    with (tmp_path / feed.path).open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) > 1000
+    for number, row in enumerate(rows, start=1):
+        assert row["NHSNumber"].startswith("999")
+        assert is_valid(row["NHSNumber"]) == (number not in planted)
