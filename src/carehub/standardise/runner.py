@@ -69,6 +69,30 @@ class Receipt:
     reasons: dict[str, int] = field(default_factory=dict)
     superseded: int | None = None
 
+    @classmethod
+    def of(
+        cls,
+        submission: Submission,
+        *,
+        duplicate: bool,
+        reasons: dict[str, int] | None = None,
+        superseded: int | None = None,
+    ) -> Receipt:
+        return cls(
+            submission_id=submission.id,
+            dataset=submission.dataset,
+            org_code=submission.org_code,
+            period=submission.period,
+            sha256=submission.sha256,
+            state=submission.state,
+            duplicate=duplicate,
+            rows_read=submission.rows_read or 0,
+            rows_published=submission.rows_published or 0,
+            rows_quarantined=submission.rows_quarantined or 0,
+            reasons=reasons or {},
+            superseded=superseded,
+        )
+
 
 @dataclass(frozen=True)
 class _Checked:
@@ -102,7 +126,7 @@ class Standardiser:
         sha256 = sha256_of(profile.original)
         existing = self.duplicate_of(spec.name, mapping.organisation, sha256)
         if existing is not None:
-            return _duplicate_receipt(existing)
+            return Receipt.of(existing, duplicate=True)
         with self.engine.session(ingest=True) as session:
             self._stage(session, profile)
             self._require_rows(session, profile)
@@ -242,22 +266,14 @@ class Standardiser:
                 session.copy_to_parquet(query.published(CHECKED_TABLE), temporary)
             with self.lake.staging(quarantine) as temporary:
                 session.copy_to_parquet(query.quarantined(CHECKED_TABLE), temporary)
-            superseded = self._flip(actor, submission, standard, quarantine, checked)
+            published, superseded = self._flip(actor, submission, standard, quarantine, checked)
         except Exception:
             self.lake.discard(standard, quarantine)
             self._mark_failed(submission.id)
             raise
-        return Receipt(
-            submission_id=submission.id,
-            dataset=submission.dataset,
-            org_code=submission.org_code,
-            period=submission.period,
-            sha256=submission.sha256,
-            state="published",
+        return Receipt.of(
+            published,
             duplicate=False,
-            rows_read=checked.rows_read,
-            rows_published=checked.rows_published,
-            rows_quarantined=checked.rows_read - checked.rows_published,
             reasons=dict(checked.reasons.most_common(TOP_REASONS)),
             superseded=superseded,
         )
@@ -269,7 +285,7 @@ class Standardiser:
         standard: Path,
         quarantine: Path,
         checked: _Checked,
-    ) -> int | None:
+    ) -> tuple[Submission, int | None]:
         at = now_utc()
         with self.database.session() as session:
             row = session.get_one(Submission, submission.id)
@@ -292,26 +308,11 @@ class Standardiser:
                     "superseded": old.id if old else None,
                 },
             )
-            return old.id if old else None
+            return row, old.id if old else None
 
     def _mark_failed(self, submission_id: int) -> None:
         with self.database.session() as session:
             session.get_one(Submission, submission_id).state = "rejected"
-
-
-def _duplicate_receipt(existing: Submission) -> Receipt:
-    return Receipt(
-        submission_id=existing.id,
-        dataset=existing.dataset,
-        org_code=existing.org_code,
-        period=existing.period,
-        sha256=existing.sha256,
-        state=existing.state,
-        duplicate=True,
-        rows_read=existing.rows_read or 0,
-        rows_published=existing.rows_published or 0,
-        rows_quarantined=existing.rows_quarantined or 0,
-    )
 
 
 def _without_values(message: str) -> str:
