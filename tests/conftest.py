@@ -10,16 +10,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from workspaces import ADMIN, DEMO_PASSWORD, make_platform
 
-from carehub.governance.actors import SYSTEM_ACTOR, Actor, Role
+from carehub.governance.actors import Role
 from carehub.model.periods import Period
 from carehub.platform import Platform
-from carehub.settings import Settings
 from carehub.synth.ics import Manifest, generate
 
 REPO = Path(__file__).resolve().parents[1]
-ADMIN = Actor("test-admin", "HUB", Role.ADMIN, "Test Admin")
-TRUST = ("RAJ", "Mid and South Essex NHS Foundation Trust")
 
 
 def _required(variable: str) -> bool:
@@ -33,13 +31,6 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.fail(f"reference data not found at {path}: set CAREHUB_SHARED_DATA")
     return path
-
-
-def make_platform(home: Path, database_url: str | None = None) -> Platform:
-    platform = Platform(Settings(home=home, database_url=database_url))
-    platform.init()
-    platform.add_organisation(SYSTEM_ACTOR, TRUST[0], TRUST[1], "trust")
-    return platform
 
 
 @pytest.fixture
@@ -117,6 +108,3 @@ def demo_platform(
         hub.submit(ADMIN, feed.org_code, feed.dataset, folder / feed.path, feed.period)
     hub.run_metrics()
     return hub
-
-
-DEMO_PASSWORD = "correct-horse-battery"

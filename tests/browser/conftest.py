@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from workspaces import DEMO_PASSWORD
 
 from carehub.platform import Platform
 from carehub.web.app import create_app
@@ -45,9 +46,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 AXE_SCRIPT = REPO / "node_modules" / "axe-core" / "axe.min.js"
-# The demo users' password: the same value as DEMO_PASSWORD in tests/conftest.py (conftest
-# modules cannot be imported under --import-mode=importlib). Keep the two in step.
-DEMO_PASSWORD = "correct-horse-battery"
 SERVER_START_TIMEOUT_SECONDS = 30
 DEFAULT_TIMEOUT_MS = 15_000
 

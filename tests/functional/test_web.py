@@ -9,13 +9,12 @@ import pytest
 from fastapi.testclient import TestClient
 from jinja2 import StrictUndefined, meta, nodes
 from sqlalchemy import select
+from workspaces import DEMO_PASSWORD as PASSWORD
 
 from carehub.platform import Platform
 from carehub.store.tables import AuditEvent
 from carehub.web.app import create_app
 from carehub.web.rendering import make_environment
-
-PASSWORD = "correct-horse-battery"  # DEMO_PASSWORD in tests/conftest.py
 
 
 @pytest.fixture

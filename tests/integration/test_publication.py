@@ -8,8 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 from sqlalchemy import select
+from workspaces import ADMIN, make_platform
 
-from carehub.governance.actors import SYSTEM_ACTOR, Actor, Role
+from carehub.governance.actors import SYSTEM_ACTOR
 from carehub.governance.policy import Level, Purpose
 from carehub.platform import Platform
 from carehub.store.db import now_utc
@@ -34,14 +35,7 @@ def ed_file(folder: Path, name: str, rows: int, minutes: int = 90) -> Path:
 
 @pytest.fixture
 def hub(tmp_path: Path, database_url: str) -> Platform:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("tc", Path(__file__).parents[1] / "conftest.py")
-    assert spec and spec.loader
-    conftest = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(conftest)
-    platform: Platform = conftest.make_platform(tmp_path / "home", database_url)
-    return platform
+    return make_platform(tmp_path / "home", database_url)
 
 
 def _rows(hub: Platform) -> int:
@@ -50,9 +44,6 @@ def _rows(hub: Platform) -> int:
     )
     assert read.source is not None
     return int(duckdb.sql(f"SELECT count(*) FROM {read.source.sql('duckdb')}").fetchall()[0][0])
-
-
-ADMIN = Actor("test-admin", "HUB", Role.ADMIN)
 
 
 def test_a_later_submission_supersedes_and_as_of_rebuilds_the_past(

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
+from reference import yaml_blocks
 
 from carehub.governance.disclosure import (
     SMALL_NUMBER_THRESHOLD,
@@ -14,14 +12,8 @@ from carehub.governance.disclosure import (
     release_proportion,
 )
 
-_spec = importlib.util.spec_from_file_location(
-    "reference", Path(__file__).parents[2] / "reference.py"
-)
-assert _spec and _spec.loader
-reference = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(reference)
-NHSD = reference.yaml_blocks("### 4.1")[0]["nhsd_2018_subnational_count"]
-EHRQL = reference.yaml_blocks("### 4.2")[0]["ehrql_apply_sdc"]
+NHSD = yaml_blocks("### 4.1")[0]["nhsd_2018_subnational_count"]
+EHRQL = yaml_blocks("### 4.2")[0]["ehrql_apply_sdc"]
 
 
 @pytest.mark.parametrize("case", NHSD, ids=lambda c: str(c["in"]))

@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 from pathlib import Path
 
 import pytest
+from reference import yaml_blocks
 
 from carehub.model.nhs_number import check_digit, is_valid, normalise
 
-_spec = importlib.util.spec_from_file_location(
-    "reference", Path(__file__).parents[2] / "reference.py"
-)
-assert _spec and _spec.loader
-reference = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(reference)
-VECTORS = {k.split(" ")[0]: v for k, v in reference.yaml_blocks("### 2.3")[0].items()}
+VECTORS = {k.split(" ")[0]: v for k, v in yaml_blocks("### 2.3")[0].items()}
 
 
 @pytest.mark.parametrize("case", VECTORS["valid"], ids=lambda c: repr(c["value"]))
