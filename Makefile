@@ -59,6 +59,7 @@ docs-check: env
 
 bench: env
 	$(RUN) python bench/run.py
+	$(RUN) python bench/synth.py --scales small,full --years 3
 
 clean:
 	rm -rf .venv .tools node_modules src/carehub/web/static/npm $(STAMPS) demo-home

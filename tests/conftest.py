@@ -78,14 +78,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 SYNTH_LAST = Period(2025, 6)
-SYNTH_MONTHS = 14
+SYNTH_MONTHS = 24
 
 
 @pytest.fixture(scope="session")
-def synth_ics(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Manifest]:
-    """A small synthetic ICS (14 months), generated once per test session."""
+def synth_ics(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> tuple[Path, Manifest]:
+    """A small synthetic ICS (24 months, 30,000 residents), generated once per test session."""
     folder = tmp_path_factory.mktemp("synth")
-    return folder, generate(folder, seed=7, last=SYNTH_LAST, months=SYNTH_MONTHS, residents=3_000)
+    manifest = generate(
+        folder,
+        seed=7,
+        last=SYNTH_LAST,
+        months=SYNTH_MONTHS,
+        shared_data=shared_data,
+        residents=20_000,
+    )
+    return folder, manifest
 
 
 @pytest.fixture(scope="session")

@@ -50,7 +50,10 @@ class Settings(BaseSettings):
     )
     shared_data: Path | None = Field(
         default=None,
-        description="Folder of the real reference data (ODS codes, IMD …) the synthetic ICS uses.",
+        description=(
+            "Folder of the real reference data (ODS codes, IMD, postcodes …) the synthetic ICS "
+            "uses; default ../shared/data from the current folder."
+        ),
     )
 
     @property
@@ -64,6 +67,10 @@ class Settings(BaseSettings):
     @property
     def resolved_key_file(self) -> Path:
         return self.key_file or self.home / "keys" / "pseudonym.key"
+
+    @property
+    def resolved_shared_data(self) -> Path:
+        return self.shared_data or Path.cwd().parent / "shared" / "data"
 
     @property
     def resolved_session_key_file(self) -> Path:

@@ -68,24 +68,34 @@ def test_the_json_twin_has_the_series_spc_and_provenance(
     document = client.get("/metrics/ed_four_hours.json").json()
     series = {s["facet"]: s["points"] for s in document["series"]}
     assert set(series) == {"RAJ01", "RAJ02", "RAJ12"}
-    assert all(len(points) == 14 for points in series.values())
+    assert all(len(points) == 24 for points in series.values())
     point = series["RAJ12"][-1]
     assert {"value", "mean", "upl", "lpl", "point_type", "period_status"} <= set(point)
     assert point["denominator"] % 5 == 0  # released counts are rounded to 5
-    assert len(document["provenance"]) == 14
+    assert len(document["provenance"]) == 24
     assert {p["period_status"] for p in document["provenance"]} == {"final"}
 
 
-def test_the_planted_step_change_is_flagged(
+def _series(document: dict[str, object], facet: str) -> list[dict[str, object]]:
+    return next(s["points"] for s in document["series"] if s["facet"] == facet)  # type: ignore[attr-defined, index]
+
+
+def test_spc_finds_the_planted_step_and_trend(
     client: TestClient, synth_ics: tuple[object, object]
 ) -> None:
     sign_in(client, "analyst")
     document = client.get("/metrics/ed_four_hours.json").json()
-    manifest = synth_ics[1]
-    step = next(s for s in manifest.signals if s.kind == "step")  # type: ignore[attr-defined]
-    points = next(s["points"] for s in document["series"] if s["facet"] == step.site)
-    after = [p for p in points if p["period"] >= step.start]
-    assert after and all(p["point_type"] == "special_cause_concern" for p in after)
+    signals = {s.kind: s for s in synth_ics[1].signals}  # type: ignore[attr-defined]
+    step, trend = signals["step"], signals["trend"]
+    after = [p for p in _series(document, step.site) if p["period"] >= step.start]
+    concern = [p for p in after if p["point_type"] == "special_cause_concern"]
+    assert len(after) >= 6 and len(concern) >= 0.75 * len(after)
+    assert not any(p["point_type"] == "special_cause_improvement" for p in after)
+    rising = [p for p in _series(document, trend.site) if p["period"] >= trend.start][
+        : trend.months + 2
+    ]
+    improving = [p for p in rising if p["point_type"] == "special_cause_improvement"]
+    assert len(improving) >= len(rising) // 2
 
 
 def test_a_wrong_password_is_refused_and_audited(

@@ -9,11 +9,11 @@ from typing import Annotated
 
 import typer
 
-from carehub.cli.output import handles_errors, message
+from carehub.cli.output import handles_errors, message, one_of
 from carehub.model.periods import Period
 from carehub.platform import Actor, Platform, Role
 from carehub.settings import Settings
-from carehub.synth.ics import Manifest, generate
+from carehub.synth.ics import ICB_POPULATION, SCALES, Manifest, generate
 
 DEMO_SEED = 2026
 DEMO_MONTHS = 24
@@ -35,24 +35,33 @@ def register(app: typer.Typer) -> None:
     app.command()(demo)
 
 
+SCALE_HELP = "small (5%), medium (25%) or full (100%) of the ICB's 1.2 million residents."
+
+
 @handles_errors
 def synth(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the synthetic ICS into.")],
+    scale: Annotated[str, typer.Option(callback=one_of(tuple(SCALES)), help=SCALE_HELP)] = "small",
+    years: Annotated[int, typer.Option(min=1, max=10, help="How many years of data.")] = 2,
     seed: Annotated[
         int, typer.Option(help="Random seed: the same seed gives the same files.")
     ] = DEMO_SEED,
-    months: Annotated[
-        int, typer.Option(min=1, max=120, help="How many months of data.")
-    ] = DEMO_MONTHS,
     last: Annotated[
         str | None, typer.Option(help="Last month yyyy-mm (default: last complete month).")
+    ] = None,
+    shared_data: Annotated[
+        Path | None, typer.Option(help="The shared/data folder (default ../shared/data).")
     ] = None,
 ) -> None:
     """Generate the synthetic ICS: partner feeds, feed mappings and a ground-truth manifest."""
     end = Period.parse(last) if last else last_complete_month(date.today())
-    manifest = generate(out, seed=seed, last=end, months=months)
+    reference = shared_data or Settings().resolved_shared_data
+    residents = int(ICB_POPULATION * SCALES[scale])
+    manifest = generate(
+        out, seed=seed, last=end, months=12 * years, shared_data=reference, residents=residents
+    )
     message(
-        f"wrote {len(manifest.feeds)} files "
+        f"wrote {len(manifest.feeds)} files for {residents:,} residents "
         f"({manifest.first_period} to {manifest.last_period}) to {out}"
     )
 
@@ -87,8 +96,10 @@ def demo(
     hub = Platform(Settings(home=home.resolve()))
     hub.init()
     folder = hub.settings.home / "synth"
+    last = last_complete_month(date.today())
+    reference = hub.settings.resolved_shared_data
     manifest = generate(
-        folder, seed=DEMO_SEED, last=last_complete_month(date.today()), months=DEMO_MONTHS
+        folder, seed=DEMO_SEED, last=last, months=DEMO_MONTHS, shared_data=reference
     )
     _set_up(hub, manifest, folder)
     _submit_all(hub, manifest, folder)

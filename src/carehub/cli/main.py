@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from carehub.cli.output import emit_json, handles_errors, message
+from carehub.cli.output import emit_json, handles_errors, message, one_of
 from carehub.platform import ORGANISATION_KINDS, Actor, Platform, Role
 from carehub.settings import Settings
 
@@ -49,17 +48,6 @@ UserOption = Annotated[
         help="Act as this carehub user (default: the local operator).",
     ),
 ]
-
-
-def one_of(choices: tuple[str, ...]) -> Callable[[str], str]:
-    """An option callback that accepts only ``choices`` and says which they are."""
-
-    def check(value: str) -> str:
-        if value not in choices:
-            raise typer.BadParameter(f"{value!r} is not one of: {', '.join(choices)}")
-        return value
-
-    return check
 
 
 def platform() -> Platform:

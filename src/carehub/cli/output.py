@@ -50,3 +50,14 @@ def handles_errors(function: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(error.exit_code) from None
 
     return wrapper
+
+
+def one_of(choices: tuple[str, ...]) -> Callable[[str], str]:
+    """An option callback that accepts only ``choices`` and says which they are."""
+
+    def check(value: str) -> str:
+        if value not in choices:
+            raise typer.BadParameter(f"{value!r} is not one of: {', '.join(choices)}")
+        return value
+
+    return check

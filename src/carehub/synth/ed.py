@@ -10,11 +10,12 @@ import csv
 import math
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from carehub.model.periods import Period
 from carehub.synth.people import invalid_nhs_number
+from carehub.synth.population import Resident
 
 FOUR_HOURS = 240
 # Trust layout: the trust's own column names, UK date format, and its local codes.
@@ -60,12 +61,52 @@ HOUR_WEIGHTS = (
 WEEKDAY_FACTOR = (1.12, 1.02, 0.98, 0.98, 1.0, 0.94, 0.96)  # Monday first: the Monday peak
 
 
+SEASONAL_AMPLITUDE = 0.07  # arrivals peak in January, about 7% above the yearly mean
+
+
 @dataclass(frozen=True)
 class Site:
     code: str
     name: str
-    daily_arrivals: float
+    areas: tuple[str, ...]  # the local authorities whose residents it serves
     base_performance: float  # planned share within four hours outside winter
+
+
+def attendance_propensity(resident: Resident, on: date) -> float:
+    """Expected ED attendances a year: a U-shape in age, more in deprived areas, with more
+    long-term conditions and with frailty (the gradients the synthetic ICS plants)."""
+    age = resident.age_on(on)
+    by_age = next(rate for limit, rate in AGE_RATES if age <= limit)
+    deprivation = 1 + 0.06 * (5.5 - resident.imd_decile)
+    return (
+        by_age
+        * deprivation
+        * (1 + 0.25 * len(resident.conditions))
+        * (1.5 if resident.frail else 1.0)
+    )
+
+
+AGE_RATES = ((4, 0.55), (15, 0.28), (24, 0.42), (44, 0.33), (64, 0.30), (79, 0.40), (200, 0.85))
+
+
+@dataclass
+class Catchment:
+    """The residents a site serves, with cumulative attendance weights for fast drawing."""
+
+    residents: list[Resident]
+    cumulative: list[float]
+
+    @classmethod
+    def of(cls, residents: list[Resident], on: date) -> Catchment:
+        cumulative, total = [], 0.0
+        for resident in residents:
+            total += attendance_propensity(resident, on)
+            cumulative.append(total)
+        return cls(residents, cumulative)
+
+    @property
+    def yearly_attendances(self) -> float:
+        return self.cumulative[-1] if self.cumulative else 0.0
 
 
 @dataclass(frozen=True)
@@ -120,8 +161,10 @@ def _fmt(value: datetime) -> str:
 class EdFeedWriter:
     """Writes one month of one trust's ED attendances and records the defects it plants."""
 
-    def __init__(self, rng: random.Random, residents: list[str], defect_rate: float) -> None:
-        self.rng, self.residents, self.defect_rate = rng, residents, defect_rate
+    def __init__(
+        self, rng: random.Random, catchments: dict[str, Catchment], defect_rate: float
+    ) -> None:
+        self.rng, self.catchments, self.defect_rate = rng, catchments, defect_rate
         self.serial = 0
 
     def write(
@@ -140,35 +183,46 @@ class EdFeedWriter:
     def _rows(
         self, sites: tuple[Site, ...], period: Period, signals: tuple[Signal, ...]
     ) -> list[list[str]]:
-        rows = []
+        rows: list[tuple[datetime, list[str]]] = []
         day = period.start_at()
         while day < period.end_at():
+            season = 1 + SEASONAL_AMPLITUDE * math.cos(2 * math.pi * (day.month - 1) / 12)
             for site in sites:
                 within = planned_performance(site, period, signals)
-                expected = site.daily_arrivals * WEEKDAY_FACTOR[day.weekday()]
-                for _ in range(_poisson(self.rng, expected)):
-                    rows.append(self._row(site, _arrival(self.rng, day), within))
+                catchment = self.catchments[site.code]
+                expected = (
+                    catchment.yearly_attendances / 365.25 * WEEKDAY_FACTOR[day.weekday()] * season
+                )
+                count = _poisson(self.rng, expected)
+                patients = self.rng.choices(
+                    catchment.residents, cum_weights=catchment.cumulative, k=count
+                )
+                arrivals = [_arrival(self.rng, day) for _ in patients]
+                rows.extend(
+                    (a, self._row(site, p, a, within))
+                    for p, a in zip(patients, arrivals, strict=True)
+                )
             day += timedelta(days=1)
-        rows.sort(key=lambda r: datetime.strptime(r[4], TRUST_DATE_FORMAT))
-        return rows
+        rows.sort(key=lambda pair: pair[0])
+        return [row for _, row in rows]
 
-    def _row(self, site: Site, arrival: datetime, within: float) -> list[str]:
+    def _row(self, site: Site, patient: Resident, arrival: datetime, within: float) -> list[str]:
         rng = self.rng
         self.serial += 1
         stay = _minutes_in_department(rng, within)
         assessment = arrival + timedelta(minutes=min(int(rng.expovariate(1 / 14)), stay))
-        age = min(int(rng.triangular(0, 100, 35)), 104)
+        sex = "U" if rng.random() < 0.005 else {"1": "M", "2": "F"}[patient.sex]
         return [
             f"{site.code}-{self.serial:08d}",
-            rng.choice(self.residents),
+            patient.nhs_number,
             site.code,
             "1",
             _fmt(arrival),
             _fmt(assessment) if rng.random() < 0.97 else "",
             _fmt(arrival + timedelta(minutes=stay)),
             str(rng.choices("12345", (2, 12, 45, 33, 8))[0]),
-            str(age),
-            rng.choices("MFU", (49, 50, 1))[0],
+            str(patient.age_on(arrival.date())),
+            sex,
         ]
 
     def _plant(self, file: str, row_number: int, row: list[str]) -> list[Defect]:

@@ -10,22 +10,43 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import yaml
 
 from carehub.model.periods import Period
-from carehub.synth.ed import TRUST_COLUMNS, TRUST_DATE_FORMAT, Defect, EdFeedWriter, Signal, Site
-from carehub.synth.people import nhs_numbers
+from carehub.synth.ed import (
+    TRUST_COLUMNS,
+    TRUST_DATE_FORMAT,
+    Catchment,
+    Defect,
+    EdFeedWriter,
+    Signal,
+    Site,
+)
+from carehub.synth.footprint import Footprint, load_footprint
+from carehub.synth.population import RISK_MODEL, PopulationBuilder, Resident
 
 ACUTE_TRUST = ("RAJ", "Mid and South Essex NHS Foundation Trust")  # real ODS code and name
 # Site codes are illustrative; the hospitals are the trust's three acute sites.
 ACUTE_SITES = (
-    Site("RAJ01", "Southend University Hospital", 60, 0.78),
-    Site("RAJ02", "Broomfield Hospital", 55, 0.74),
-    Site("RAJ12", "Basildon University Hospital", 65, 0.76),
+    Site(
+        "RAJ01",
+        "Southend University Hospital",
+        ("Southend-on-Sea", "Rochford", "Castle Point"),
+        0.78,
+    ),
+    Site("RAJ02", "Broomfield Hospital", ("Chelmsford", "Braintree", "Maldon"), 0.74),
+    Site("RAJ12", "Basildon University Hospital", ("Basildon", "Thurrock", "Brentwood"), 0.76),
 )
+SCALES = {"small": 0.05, "medium": 0.25, "full": 1.0}  # shares of the ICB's population
+ICB_POPULATION = 1_200_000  # Mid and South Essex: about 1.2 million residents
 DEFECT_RATE = 0.004  # share of rows given one planted defect
+RESIDENTS_TRUTH = Path("truth") / "residents.parquet"
 
 
 @dataclass(frozen=True)
@@ -47,6 +68,9 @@ class Manifest:
     mappings: list[str] = field(default_factory=list)
     signals: list[Signal] = field(default_factory=list)
     defects: list[Defect] = field(default_factory=list)
+    footprint: dict[str, Any] = field(default_factory=dict)
+    models: dict[str, Any] = field(default_factory=dict)
+    truth: list[str] = field(default_factory=lambda: [RESIDENTS_TRUTH.as_posix()])
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1, sort_keys=True)
@@ -96,31 +120,80 @@ def _trust_mapping() -> dict[str, object]:
     }
 
 
+def _write_residents(path: Path, residents: list[Resident]) -> None:
+    """The ground truth about every resident (never a feed: tests compare the hub with it)."""
+    columns = {
+        "nhs_number": [r.nhs_number for r in residents],
+        "sex": [r.sex for r in residents],
+        "birth_date": [r.birth_date for r in residents],
+        "ethnicity": [r.ethnicity for r in residents],
+        "lsoa": [r.lsoa for r in residents],
+        "postcode": [r.postcode for r in residents],
+        "imd_decile": [r.imd_decile for r in residents],
+        "practice": [r.practice for r in residents],
+        "conditions": [list(r.conditions) for r in residents],
+        "frail": [r.frail for r in residents],
+        "opted_out": [r.opted_out for r in residents],
+        "admission_risk": [r.admission_risk for r in residents],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table(columns), path, compression="zstd")
+
+
+def _catchments(residents: list[Resident], footprint: Footprint, on: date) -> dict[str, Catchment]:
+    area_of = {lsoa.code: lsoa.name.rsplit(" ", 1)[0] for lsoa in footprint.lsoas}
+    site_of = {area: site.code for site in ACUTE_SITES for area in site.areas}
+    served: dict[str, list[Resident]] = {site.code: [] for site in ACUTE_SITES}
+    for resident in residents:
+        site = site_of.get(area_of[resident.lsoa])
+        if site:
+            served[site].append(resident)
+    return {code: Catchment.of(people, on) for code, people in served.items()}
+
+
 def generate(
-    out: Path, *, seed: int, last: Period, months: int, residents: int = 20_000
+    out: Path,
+    *,
+    seed: int,
+    last: Period,
+    months: int,
+    shared_data: Path,
+    residents: int = int(ICB_POPULATION * SCALES["small"]),
 ) -> Manifest:
     """Write the synthetic ICS to ``out`` and return its manifest (also written as JSON)."""
     rng = random.Random(seed)
+    footprint = load_footprint(shared_data)
     periods = periods_ending(last, months)
+    # Ages follow the ONS structure at the start, so nobody attends before being born.
+    people = PopulationBuilder(rng, footprint, periods[0].start).build(residents)
     signals = planted_signals(periods)
     manifest = Manifest(seed, str(periods[0]), str(periods[-1]), signals=list(signals))
+    manifest.footprint = {
+        "icb": footprint.icb,
+        "name": footprint.icb_name,
+        "lsoas": len(footprint.lsoas),
+        "practices": len(footprint.practices),
+        "residents": len(people),
+        "opted_out": sum(p.opted_out for p in people),
+    }
+    manifest.models = {"emergency_admission_risk": dict(RISK_MODEL)}
     manifest.organisations.append(
         {"ods_code": ACUTE_TRUST[0], "name": ACUTE_TRUST[1], "kind": "trust"}
     )
     manifest.users.append(
         {"username": "raj.submitter", "org_code": ACUTE_TRUST[0], "role": "submitter"}
     )
+    _write_residents(out / RESIDENTS_TRUTH, people)
     mapping_path = Path("mappings") / ACUTE_TRUST[0] / "ed_attendance.yaml"
     (out / mapping_path).parent.mkdir(parents=True, exist_ok=True)
     (out / mapping_path).write_text(
         yaml.safe_dump(_trust_mapping(), sort_keys=False), encoding="utf-8"
     )
     manifest.mappings.append(mapping_path.as_posix())
-    writer = EdFeedWriter(rng, nhs_numbers(rng, residents), DEFECT_RATE)
+    writer = EdFeedWriter(rng, _catchments(people, footprint, last.end), DEFECT_RATE)
     for period in periods:
-        relative = (
-            Path("feeds") / ACUTE_TRUST[0] / "ed_attendance" / f"{ACUTE_TRUST[0]}_ECDS_{period}.csv"
-        )
+        name = f"{ACUTE_TRUST[0]}_ECDS_{period}.csv"
+        relative = Path("feeds") / ACUTE_TRUST[0] / "ed_attendance" / name
         manifest.defects.extend(writer.write(out / relative, ACUTE_SITES, period, signals))
         manifest.feeds.append(
             Feed(ACUTE_TRUST[0], "ed_attendance", str(period), relative.as_posix())

@@ -19,21 +19,39 @@ def _digest(folder: Path) -> dict[str, str]:
     }
 
 
-def test_the_same_seed_gives_the_same_bytes(tmp_path: Path) -> None:
+def test_the_same_seed_gives_the_same_bytes(tmp_path: Path, shared_data: Path) -> None:
     for name in ("a", "b"):
-        generate(tmp_path / name, seed=11, last=Period(2025, 2), months=2, residents=500)
+        generate(
+            tmp_path / name,
+            seed=11,
+            last=Period(2025, 2),
+            months=2,
+            residents=2000,
+            shared_data=shared_data,
+        )
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
-    generate(tmp_path / "c", seed=12, last=Period(2025, 2), months=2, residents=500)
+    generate(
+        tmp_path / "c",
+        seed=12,
+        last=Period(2025, 2),
+        months=2,
+        residents=2000,
+        shared_data=shared_data,
+    )
     assert _digest(tmp_path / "a") != _digest(tmp_path / "c")
 
 
-def test_nhs_numbers_are_test_range_and_valid_unless_planted(tmp_path: Path) -> None:
-    manifest = generate(tmp_path, seed=3, last=Period(2025, 1), months=1, residents=500)
+def test_nhs_numbers_are_test_range_and_valid_unless_planted(
+    tmp_path: Path, shared_data: Path
+) -> None:
+    manifest = generate(
+        tmp_path, seed=3, last=Period(2025, 1), months=1, residents=20_000, shared_data=shared_data
+    )
     feed = manifest.feeds[0]
     planted = {d.row for d in manifest.defects if d.kind == "invalid_nhs_number"}
     with (tmp_path / feed.path).open(newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) > 1000
+    assert len(rows) > 500
     for number, row in enumerate(rows, start=1):
         assert row["NHSNumber"].startswith("999")
         assert is_valid(row["NHSNumber"]) == (number not in planted)
