@@ -35,7 +35,10 @@ def register(app: typer.Typer) -> None:
     app.command()(demo)
 
 
-SCALE_HELP = "small (5%), medium (25%) or full (100%) of the ICB's 1.2 million residents."
+SCALE_HELP = (
+    "small (60,000 residents), medium (300,000) or full (900,000: as many as the 999 test range "
+    "of NHS numbers allows) of the ICB's 1.2 million."
+)
 
 
 @handles_errors

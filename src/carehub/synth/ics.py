@@ -43,8 +43,10 @@ ACUTE_SITES = (
     Site("RAJ02", "Broomfield Hospital", ("Chelmsford", "Braintree", "Maldon"), 0.74),
     Site("RAJ12", "Basildon University Hospital", ("Basildon", "Thurrock", "Brentwood"), 0.76),
 )
-SCALES = {"small": 0.05, "medium": 0.25, "full": 1.0}  # shares of the ICB's population
 ICB_POPULATION = 1_200_000  # Mid and South Essex: about 1.2 million residents
+# Shares of the ICB's population. "full" is capped at 75% (900,000 residents): the never-issued
+# 999 range has only 909,091 valid NHS numbers, and synthetic people never leave that range.
+SCALES = {"small": 0.05, "medium": 0.25, "full": 0.75}
 DEFECT_RATE = 0.004  # share of rows given one planted defect
 RESIDENTS_TRUTH = Path("truth") / "residents.parquet"
 

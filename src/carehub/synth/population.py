@@ -131,7 +131,6 @@ class PopulationBuilder:
 
     def build(self, count: int) -> list[Resident]:
         numbers = nhs_numbers(self.rng, count)
-        self.rng.shuffle(numbers)
         lsoas = self.rng.choices(self.footprint.lsoas, k=count)
         return [self._resident(number, lsoa) for number, lsoa in zip(numbers, lsoas, strict=True)]
 
