@@ -7,7 +7,7 @@ user and records an audit event; every read of the lake goes through the governe
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -287,7 +287,14 @@ class Platform:
         mapping = self.mapping_for(org, dataset)
         standardiser = Standardiser(self.database, self.lake, self.engine, self.audit)
         with open_csv(path, mapping, self.workspace.scratch) as profile:
-            return standardiser.run(actor, spec, mapping, profile, parsed_period, self._pads)
+            used = mapping.without(profile.missing_optional)
+            receipt = standardiser.run(actor, spec, used, profile, parsed_period, self._pads)
+        warnings = tuple(
+            f"column {mapping.fields[name].column!r} (field {name}) is not in the file; "
+            f"{name} is left empty"
+            for name in profile.missing_optional
+        )
+        return replace(receipt, warnings=warnings)
 
     def submissions(self, dataset: str | None = None) -> list[Submission]:
         with self.database.session() as session:

@@ -85,13 +85,13 @@ def test_spc_finds_the_planted_step_and_trend(
 ) -> None:
     sign_in(client, "analyst")
     document = client.get("/metrics/ed_four_hours.json").json()
-    signals = {s.kind: s for s in synth_ics[1].signals}  # type: ignore[attr-defined]
+    signals = {s.kind: s for s in synth_ics[1].signals if s.kpi == "ed_four_hours"}  # type: ignore[attr-defined]
     step, trend = signals["step"], signals["trend"]
-    after = [p for p in _series(document, step.site) if p["period"] >= step.start]
+    after = [p for p in _series(document, step.unit) if p["period"] >= step.start]
     concern = [p for p in after if p["point_type"] == "special_cause_concern"]
     assert len(after) >= 6 and len(concern) >= 0.75 * len(after)
     assert not any(p["point_type"] == "special_cause_improvement" for p in after)
-    rising = [p for p in _series(document, trend.site) if p["period"] >= trend.start][
+    rising = [p for p in _series(document, trend.unit) if p["period"] >= trend.start][
         : trend.months + 2
     ]
     improving = [p for p in rising if p["point_type"] == "special_cause_improvement"]

@@ -26,6 +26,10 @@ BASE = {
     "acuity": "3",
     "age_years": "40",
     "sex": "1",
+    "arrival_mode": "",
+    "chief_complaint": "",
+    "decision_to_admit_at": "",
+    "discharge_destination": "",
 }
 
 
@@ -77,6 +81,16 @@ CASES = [
         "ASSESSMENT_AFTER_DEPARTURE:departed_at",
     ),
     ("unknown code", {"department_type": "1"}, "UNKNOWN_CODE:department_type"),
+    (
+        "decision after departure",
+        {"decision_to_admit_at": "2025-01-10 12:01:00"},
+        "DECISION_AFTER_DEPARTURE:departed_at",
+    ),
+    (
+        "admitted with a decision passes",
+        {"decision_to_admit_at": "2025-01-10 11:00:00", "discharge_destination": "admitted"},
+        "",
+    ),
     ("not an integer", {"age_years": "forty"}, "NOT_AN_INTEGER:age_years"),
     ("age above range", {"age_years": "121"}, "OUT_OF_RANGE:age_years"),
     (

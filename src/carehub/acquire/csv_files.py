@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from carehub.errors import DataContractError
+from carehub.model.datasets import get_dataset
 from carehub.model.mappings import FeedMapping
 
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
@@ -30,6 +31,7 @@ class CsvProfile:
     encoding: str
     delimiter: str
     columns: tuple[str, ...]
+    missing_optional: tuple[str, ...]  # optional fields whose mapped column is not in the file
 
 
 def _is_utf8(path: Path) -> bool:
@@ -70,8 +72,9 @@ def _refuse(path: Path, problem: str, hint: str) -> DataContractError:
     return DataContractError(f"{path.name}: {problem}", hint=hint)
 
 
-def check_header(path: Path, columns: tuple[str, ...], mapping: FeedMapping) -> None:
-    """The mapped columns must all be present, and the file must look like the dataset."""
+def check_header(path: Path, columns: tuple[str, ...], mapping: FeedMapping) -> tuple[str, ...]:
+    """The columns of required fields must be present and the file must look like the dataset;
+    return the optional fields whose columns are missing (they are left empty)."""
     expected = {m.column for m in mapping.fields.values()}
     present = expected & set(columns)
     if len(present) * 2 < len(expected):
@@ -81,10 +84,10 @@ def check_header(path: Path, columns: tuple[str, ...], mapping: FeedMapping) -> 
             f"{len(expected)} columns the {mapping.organisation} mapping expects are in its header",
             f"check that you chose the right file and dataset (--dataset {mapping.dataset})",
         )
+    spec = get_dataset(mapping.dataset)
+    absent = {name: m.column for name, m in mapping.fields.items() if m.column not in columns}
     missing = [
-        f"{column!r} (field {name})"
-        for name, m in mapping.fields.items()
-        if (column := m.column) not in columns
+        f"{column!r} (field {name})" for name, column in absent.items() if spec.field(name).required
     ]
     if missing:
         raise _refuse(
@@ -99,6 +102,7 @@ def check_header(path: Path, columns: tuple[str, ...], mapping: FeedMapping) -> 
             f"line 1 repeats column(s) {', '.join(map(repr, duplicates))}",
             "give every column a unique name",
         )
+    return tuple(sorted(name for name in absent if not spec.field(name).required))
 
 
 @contextmanager
@@ -126,9 +130,9 @@ def open_csv(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[CsvPro
                 "line 1 is blank: the file has no header",
                 "the first line must name the columns",
             )
-        check_header(path, columns, mapping)
+        missing_optional = check_header(path, columns, mapping)
         encoding = ("utf-8-sig" if bom else "utf-8") if utf8 else "windows-1252"
-        yield CsvProfile(readable, path, encoding, delimiter, columns)
+        yield CsvProfile(readable, path, encoding, delimiter, columns, missing_optional)
     finally:
         if readable != path:
             readable.unlink(missing_ok=True)

@@ -105,6 +105,8 @@ def submit(
     )
     for reason, count in receipt.reasons.items():
         message(f"  {count:>7}  {reason}")
+    for warning in receipt.warnings:
+        message(f"  warning: {warning}")
     if receipt.superseded:
         message(f"  supersedes submission {receipt.superseded}")
 

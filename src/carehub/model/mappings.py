@@ -68,6 +68,11 @@ class FeedMapping(BaseModel):
                 raise ValueError(f"{name}: value translations apply only to code fields")
         return self
 
+    def without(self, names: tuple[str, ...]) -> FeedMapping:
+        """The mapping less some optional fields (e.g. those whose columns a file lacks)."""
+        fields = {k: v for k, v in self.fields.items() if k not in names}
+        return self.model_copy(update={"fields": fields})
+
     @classmethod
     def identity(cls, organisation: str, dataset: str) -> FeedMapping:
         """The default: columns named as the model's fields, timestamps in ISO 8601."""

@@ -28,4 +28,6 @@ REASON_HELP: dict[str, str] = {
     "DEPARTURE_BEFORE_ARRIVAL": "the departure time is before the arrival time",
     "ASSESSMENT_BEFORE_ARRIVAL": "the initial assessment is before the arrival time",
     "ASSESSMENT_AFTER_DEPARTURE": "the initial assessment is after the departure time",
+    "DECISION_BEFORE_ARRIVAL": "the decision to admit is before the arrival time",
+    "DECISION_AFTER_DEPARTURE": "the decision to admit is after the departure time",
 }

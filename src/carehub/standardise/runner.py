@@ -68,6 +68,7 @@ class Receipt:
     rows_quarantined: int
     reasons: dict[str, int] = field(default_factory=dict)
     superseded: int | None = None
+    warnings: tuple[str, ...] = ()
 
     @classmethod
     def of(

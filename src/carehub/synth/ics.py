@@ -2,15 +2,14 @@
 
 OUT/feeds/<ODS>/<dataset>/<file>        what each partner would send
 OUT/mappings/<ODS>/<dataset>.yaml       how the hub maps each partner's layout
-OUT/manifest.json                       organisations, demo users, planted defects and signals
+OUT/truth/residents.parquet             everything about every resident (never a feed)
+OUT/manifest.json                       organisations, feeds, planted defects, signals, models
 """
 
 from __future__ import annotations
 
 import json
-import random
 from dataclasses import asdict, dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +18,11 @@ import pyarrow.parquet as pq
 import yaml
 
 from carehub.model.periods import Period
-from carehub.synth.ed import (
-    TRUST_COLUMNS,
-    TRUST_DATE_FORMAT,
-    Catchment,
-    Defect,
-    EdFeedWriter,
-    Signal,
-    Site,
-)
-from carehub.synth.footprint import Footprint, load_footprint
+from carehub.synth import acute
+from carehub.synth.ed import TRUST_DATE_FORMAT, EdFeedWriter, EdModel, Site
+from carehub.synth.footprint import load_footprint
 from carehub.synth.population import RISK_MODEL, PopulationBuilder, Resident
+from carehub.synth.world import Defect, Feed, Signal, World
 
 ACUTE_TRUST = ("RAJ", "Mid and South Essex NHS Foundation Trust")  # real ODS code and name
 # Site codes are illustrative; the hospitals are the trust's three acute sites.
@@ -47,16 +40,8 @@ ICB_POPULATION = 1_200_000  # Mid and South Essex: about 1.2 million residents
 # Shares of the ICB's population. "full" is capped at 75% (900,000 residents): the never-issued
 # 999 range has only 909,091 valid NHS numbers, and synthetic people never leave that range.
 SCALES = {"small": 0.05, "medium": 0.25, "full": 0.75}
-DEFECT_RATE = 0.004  # share of rows given one planted defect
+DEFECT_RATE = 0.006  # share of ED rows given one planted defect
 RESIDENTS_TRUTH = Path("truth") / "residents.parquet"
-
-
-@dataclass(frozen=True)
-class Feed:
-    org_code: str
-    dataset: str
-    period: str
-    path: str  # relative to the output folder
 
 
 @dataclass
@@ -87,20 +72,23 @@ def periods_ending(last: Period, months: int) -> list[Period]:
 
 
 def planted_signals(periods: list[Period]) -> tuple[Signal, ...]:
-    """One step change (a deterioration) and one improving trend, at fixed points of the span."""
-    step_at = periods[len(periods) * 2 // 3]
-    trend_at = periods[len(periods) // 3]
+    """For each KPI with a feed: a step or a trend at fixed points of the span."""
+    third, two_thirds, half = (
+        periods[len(periods) // 3],
+        periods[len(periods) * 2 // 3],
+        periods[len(periods) // 2],
+    )
     return (
-        Signal(site="RAJ12", kind="step", start=str(step_at), size=-0.10),
-        Signal(site="RAJ01", kind="trend", start=str(trend_at), size=0.012, months=7),
+        Signal("ed_four_hours", "RAJ12", "step", str(two_thirds), -0.10),
+        Signal("ed_four_hours", "RAJ01", "trend", str(third), 0.012, months=7),
+        Signal("bed_occupancy", "RAJ02", "step", str(half), -0.06),  # 6% of G&A beds close
     )
 
 
 def _trust_mapping() -> dict[str, object]:
-    org = ACUTE_TRUST[0]
     stamp = {"format": TRUST_DATE_FORMAT}
     return {
-        "organisation": org,
+        "organisation": ACUTE_TRUST[0],
         "dataset": "ed_attendance",
         "version": 1,
         "description": f"{ACUTE_TRUST[1]}: ECDS extract in the trust's own layout",
@@ -112,18 +100,48 @@ def _trust_mapping() -> dict[str, object]:
                 "column": "DeptType",
                 "values": {"1": "01", "2": "02", "3": "03", "4": "04"},
             },
+            "arrival_mode": {
+                "column": "ArrivalMode",
+                "values": {"AMB": "ambulance", "OTH": "other"},
+            },
             "arrival_at": {"column": "ArrivalDateTime", **stamp},
             "initial_assessment_at": {"column": "AssessmentDateTime", **stamp},
+            "chief_complaint": {
+                "column": "ChiefComplaint",
+                "values": {
+                    "CHEST PAIN": "chest_pain",
+                    "SOB": "breathlessness",
+                    "ABDO PAIN": "abdominal_pain",
+                    "FALL": "fall",
+                    "LIMB INJURY": "limb_injury",
+                    "HEAD INJURY": "head_injury",
+                    "FEVER": "fever",
+                    "COLLAPSE": "collapse",
+                    "MENTAL HEALTH": "mental_health",
+                    "OTHER": "other",
+                },
+            },
+            "decision_to_admit_at": {"column": "DTADateTime", **stamp},
             "departed_at": {"column": "DepartureDateTime", **stamp},
             "acuity": "Acuity",
             "age_years": "AgeAtArrival",
             "sex": {"column": "Gender", "values": {"M": "1", "F": "2", "U": "X"}},
+            "discharge_destination": {
+                "column": "DischargeDest",
+                "values": {
+                    "ADM": "admitted",
+                    "HOME": "home",
+                    "GP": "home_gp_follow_up",
+                    "XFER": "transferred",
+                    "LWBS": "left_before_treatment",
+                    "OTHER": "other",
+                },
+            },
         },
     }
 
 
 def _write_residents(path: Path, residents: list[Resident]) -> None:
-    """The ground truth about every resident (never a feed: tests compare the hub with it)."""
     columns = {
         "nhs_number": [r.nhs_number for r in residents],
         "sex": [r.sex for r in residents],
@@ -142,15 +160,31 @@ def _write_residents(path: Path, residents: list[Resident]) -> None:
     pq.write_table(pa.table(columns), path, compression="zstd")
 
 
-def _catchments(residents: list[Resident], footprint: Footprint, on: date) -> dict[str, Catchment]:
-    area_of = {lsoa.code: lsoa.name.rsplit(" ", 1)[0] for lsoa in footprint.lsoas}
+def _feed_path(org: str, dataset: str, name: str) -> Path:
+    return Path("feeds") / org / dataset / name
+
+
+def _acute_feeds(world: World, manifest: Manifest) -> None:
+    org = ACUTE_TRUST[0]
     site_of = {area: site.code for site in ACUTE_SITES for area in site.areas}
-    served: dict[str, list[Resident]] = {site.code: [] for site in ACUTE_SITES}
-    for resident in residents:
-        site = site_of.get(area_of[resident.lsoa])
-        if site:
-            served[site].append(resident)
-    return {code: Catchment.of(people, on) for code, people in served.items()}
+    admissions = acute.AdmissionModel(world, site_of).admissions
+    ed = EdModel(world, ACUTE_SITES, admissions)
+    writer = EdFeedWriter(world, DEFECT_RATE)
+    for period in world.periods:
+        relative = _feed_path(org, "ed_attendance", f"{org}_ECDS_{period}.csv")
+        manifest.defects.extend(
+            writer.write(world.out / relative, ed.by_month[str(period)], period)
+        )
+        manifest.feeds.append(Feed(org, "ed_attendance", str(period), relative.as_posix()))
+    spells = acute.month_of_discharge(admissions)
+    beds = acute.bed_days(world, admissions, [s.code for s in ACUTE_SITES])
+    for period in world.periods:
+        relative = _feed_path(org, "admitted_spell", f"{org}_APC_{period}.csv")
+        acute.write_spells(world.out / relative, spells.get(str(period), []))
+        manifest.feeds.append(Feed(org, "admitted_spell", str(period), relative.as_posix()))
+        relative = _feed_path(org, "bed_sitrep", f"{org}_SITREP_{period}.csv")
+        acute.write_sitrep(world.out / relative, [d for d in beds if Period.of(d.day) == period])
+        manifest.feeds.append(Feed(org, "bed_sitrep", str(period), relative.as_posix()))
 
 
 def generate(
@@ -163,12 +197,14 @@ def generate(
     residents: int = int(ICB_POPULATION * SCALES["small"]),
 ) -> Manifest:
     """Write the synthetic ICS to ``out`` and return its manifest (also written as JSON)."""
-    rng = random.Random(seed)
     footprint = load_footprint(shared_data)
     periods = periods_ending(last, months)
-    # Ages follow the ONS structure at the start, so nobody attends before being born.
-    people = PopulationBuilder(rng, footprint, periods[0].start).build(residents)
     signals = planted_signals(periods)
+    # Ages follow the ONS structure at the start, so nobody attends before being born.
+    people = PopulationBuilder(
+        World.stream_for(seed, "population"), footprint, periods[0].start
+    ).build(residents)
+    world = World(seed, out, periods, footprint, people, signals)
     manifest = Manifest(seed, str(periods[0]), str(periods[-1]), signals=list(signals))
     manifest.footprint = {
         "icb": footprint.icb,
@@ -192,16 +228,17 @@ def generate(
         yaml.safe_dump(_trust_mapping(), sort_keys=False), encoding="utf-8"
     )
     manifest.mappings.append(mapping_path.as_posix())
-    writer = EdFeedWriter(rng, _catchments(people, footprint, last.end), DEFECT_RATE)
-    for period in periods:
-        name = f"{ACUTE_TRUST[0]}_ECDS_{period}.csv"
-        relative = Path("feeds") / ACUTE_TRUST[0] / "ed_attendance" / name
-        manifest.defects.extend(writer.write(out / relative, ACUTE_SITES, period, signals))
-        manifest.feeds.append(
-            Feed(ACUTE_TRUST[0], "ed_attendance", str(period), relative.as_posix())
-        )
+    _acute_feeds(world, manifest)
     (out / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
     return manifest
 
 
-__all__ = ["ACUTE_SITES", "TRUST_COLUMNS", "Feed", "Manifest", "generate"]
+__all__ = [
+    "ACUTE_SITES",
+    "ICB_POPULATION",
+    "RESIDENTS_TRUTH",
+    "SCALES",
+    "Feed",
+    "Manifest",
+    "generate",
+]

@@ -53,7 +53,7 @@ ADULT_CONDITIONS_FROM_AGE = 18
 OPT_OUT_RATE = 0.054  # national data opt-out, England 2023: about 5.4% of registered patients
 # Emergency admission risk (next 12 months): the planted model that risk stratification should find.
 RISK_MODEL = {
-    "intercept": -3.5,
+    "intercept": -2.9,
     "per_decade_over_50": 0.32,
     "per_condition": 0.42,
     "per_decile_below_6": 0.07,

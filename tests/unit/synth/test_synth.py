@@ -48,10 +48,17 @@ def test_nhs_numbers_are_test_range_and_valid_unless_planted(
         tmp_path, seed=3, last=Period(2025, 1), months=1, residents=20_000, shared_data=shared_data
     )
     feed = manifest.feeds[0]
-    planted = {d.row for d in manifest.defects if d.kind == "invalid_nhs_number"}
+    assert feed.dataset == "ed_attendance"
+    planted = {d.row: d.kind for d in manifest.defects if d.column == "NHSNumber"}
     with (tmp_path / feed.path).open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) > 500
+    assert planted, "the month has planted NHS number defects"
     for number, row in enumerate(rows, start=1):
-        assert row["NHSNumber"].startswith("999")
-        assert is_valid(row["NHSNumber"]) == (number not in planted)
+        kind = planted.get(number)
+        if kind is None:
+            assert row["NHSNumber"].startswith("999") and is_valid(row["NHSNumber"])
+        elif kind == "invalid_nhs_number":
+            assert not is_valid(row["NHSNumber"])
+        else:
+            assert row["NHSNumber"] in ("", "0000000000")
