@@ -105,6 +105,8 @@ def demo_platform(
     functional and browser tests. Users: analyst / viewer / raj.submitter (password below)."""
     folder, manifest = synth_ics
     hub = make_platform(tmp_path_factory.mktemp("demo") / "home")
+    for org in manifest.organisations:
+        hub.add_organisation(ADMIN, org["ods_code"], org["name"], org["kind"])
     for mapping in manifest.mappings:
         hub.install_mapping(ADMIN, folder / mapping)
     for username, org, role in (
@@ -114,7 +116,7 @@ def demo_platform(
     ):
         hub.add_user(ADMIN, username, DEMO_PASSWORD, org, role, username.title())
     for feed in manifest.feeds:
-        if feed.dataset in dataset_names():
+        if feed.format == "csv" and feed.dataset in dataset_names():
             hub.submit(ADMIN, feed.org_code, feed.dataset, folder / feed.path, feed.period)
     hub.run_metrics()
     return hub

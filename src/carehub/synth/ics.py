@@ -19,9 +19,17 @@ import yaml
 
 from carehub.model.periods import Period
 from carehub.synth import acute
+from carehub.synth.ambulance import AMBULANCE_TRUST, C2_KPI, HANDOVER_KPI, AmbulanceFeed
 from carehub.synth.ed import TRUST_DATE_FORMAT, EdFeedWriter, EdModel, Site
 from carehub.synth.footprint import load_footprint
+from carehub.synth.nhs111 import (
+    CLINICAL_INPUT_KPI,
+    FIRST_CHOICE_KPI,
+    NHS111_PROVIDER,
+    Nhs111Feed,
+)
 from carehub.synth.population import RISK_MODEL, PopulationBuilder, Resident
+from carehub.synth.utc import UTC_PROVIDER, UtcFeed
 from carehub.synth.world import Defect, Feed, Signal, World
 
 ACUTE_TRUST = ("RAJ", "Mid and South Essex NHS Foundation Trust")  # real ODS code and name
@@ -72,16 +80,22 @@ def periods_ending(last: Period, months: int) -> list[Period]:
 
 
 def planted_signals(periods: list[Period]) -> tuple[Signal, ...]:
-    """For each KPI with a feed: a step or a trend at fixed points of the span."""
-    third, two_thirds, half = (
-        periods[len(periods) // 3],
-        periods[len(periods) * 2 // 3],
-        periods[len(periods) // 2],
-    )
+    """For each UEC KPI a step and a trend, in different units, at fixed points of the span."""
+    third, half = str(periods[len(periods) // 3]), str(periods[len(periods) // 2])
+    two_thirds = str(periods[len(periods) * 2 // 3])
     return (
-        Signal("ed_four_hours", "RAJ12", "step", str(two_thirds), -0.10),
-        Signal("ed_four_hours", "RAJ01", "trend", str(third), 0.012, months=7),
-        Signal("bed_occupancy", "RAJ02", "step", str(half), -0.06),  # 6% of G&A beds close
+        Signal("ed_four_hours", "RAJ12", "step", two_thirds, -0.10),
+        Signal("ed_four_hours", "RAJ01", "trend", third, 0.012, months=7),
+        Signal("bed_occupancy", "RAJ02", "step", half, -0.06),  # 6% of G&A beds close
+        Signal("bed_occupancy", "RAJ01", "trend", third, -0.01, months=6),  # beds close one by one
+        Signal(C2_KPI, "Thurrock", "step", half, 12.0),  # minutes slower
+        Signal(C2_KPI, "Chelmsford", "trend", third, 1.5, months=7),
+        Signal(HANDOVER_KPI, "RAJ12", "step", third, 15.0),
+        Signal(HANDOVER_KPI, "RAJ02", "trend", half, 2.0, months=7),
+        Signal(CLINICAL_INPUT_KPI, "Basildon", "step", half, -0.10),
+        Signal(CLINICAL_INPUT_KPI, "Southend-on-Sea", "trend", third, 0.012, months=7),
+        Signal(FIRST_CHOICE_KPI, "Braintree", "step", two_thirds, -0.12),
+        Signal(FIRST_CHOICE_KPI, "Castle Point", "trend", third, 0.015, months=6),
     )
 
 
@@ -164,7 +178,7 @@ def _feed_path(org: str, dataset: str, name: str) -> Path:
     return Path("feeds") / org / dataset / name
 
 
-def _acute_feeds(world: World, manifest: Manifest) -> None:
+def _acute_feeds(world: World, manifest: Manifest) -> EdModel:
     org = ACUTE_TRUST[0]
     site_of = {area: site.code for site in ACUTE_SITES for area in site.areas}
     admissions = acute.AdmissionModel(world, site_of).admissions
@@ -185,6 +199,29 @@ def _acute_feeds(world: World, manifest: Manifest) -> None:
         relative = _feed_path(org, "bed_sitrep", f"{org}_SITREP_{period}.csv")
         acute.write_sitrep(world.out / relative, [d for d in beds if Period.of(d.day) == period])
         manifest.feeds.append(Feed(org, "bed_sitrep", str(period), relative.as_posix()))
+    return ed
+
+
+def _urgent_care_feeds(world: World, manifest: Manifest, ed: EdModel) -> None:
+    ambulance, calls, utc = AmbulanceFeed(world), Nhs111Feed(world), UtcFeed(world)
+    for period in world.periods:
+        relative = _feed_path(
+            AMBULANCE_TRUST[0], "ambulance_incident", f"{AMBULANCE_TRUST[0]}_CAD_{period}.csv"
+        )
+        ambulance.write(world.out / relative, ed.by_month[str(period)], period)
+        manifest.feeds.append(
+            Feed(AMBULANCE_TRUST[0], "ambulance_incident", str(period), relative.as_posix())
+        )
+        relative = _feed_path(NHS111_PROVIDER[0], "nhs111_call", f"NHS111_calls_{period}.csv")
+        calls.write(world.out / relative, period)
+        manifest.feeds.append(
+            Feed(NHS111_PROVIDER[0], "nhs111_call", str(period), relative.as_posix())
+        )
+        relative = _feed_path(UTC_PROVIDER[0], "ed_attendance", f"UTC attendances {period}.xlsx")
+        manifest.defects.extend(utc.write(world.out / relative, period))
+        manifest.feeds.append(
+            Feed(UTC_PROVIDER[0], "ed_attendance", str(period), relative.as_posix(), "xlsx")
+        )
 
 
 def generate(
@@ -228,7 +265,7 @@ def generate(
         yaml.safe_dump(_trust_mapping(), sort_keys=False), encoding="utf-8"
     )
     manifest.mappings.append(mapping_path.as_posix())
-    _acute_feeds(world, manifest)
+    _urgent_care_feeds(world, manifest, _acute_feeds(world, manifest))
     (out / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
     return manifest
 

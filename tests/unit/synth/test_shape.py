@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from openpyxl import load_workbook
 
 from carehub.synth.ed import TRUST_DATE_FORMAT
 from carehub.synth.footprint import load_footprint
 from carehub.synth.ics import ACUTE_SITES, RESIDENTS_TRUTH, Manifest
+from carehub.synth.utc import HEADER_ROW
 
 Synth = tuple[Path, Manifest]
 
@@ -27,7 +29,7 @@ def residents(synth_ics: Synth) -> list[dict[str, object]]:
 def attendances(synth_ics: Synth) -> list[dict[str, str]]:
     folder, manifest = synth_ics
     rows: list[dict[str, str]] = []
-    for feed in (f for f in manifest.feeds if f.dataset == "ed_attendance"):
+    for feed in (f for f in manifest.feeds if f.dataset == "ed_attendance" and f.format == "csv"):
         with (folder / feed.path).open(newline="") as handle:
             rows.extend(csv.DictReader(handle))
     return rows
@@ -111,6 +113,14 @@ def test_four_hour_performance_is_plausible(attendances: list[dict[str, str]]) -
         assert 0.55 < sum(flags) / len(flags) < 0.92, site  # England's type 1 range in 2024/25
 
 
+def _data_rows(path: Path, file_format: str) -> int:
+    if file_format == "xlsx":
+        sheet = load_workbook(path, read_only=True)["Attendances"]
+        return sum(1 for _ in sheet.iter_rows(min_row=HEADER_ROW + 1))
+    with path.open(encoding="utf-8") as handle:
+        return sum(1 for _ in handle) - 1
+
+
 def test_the_manifest_agrees_with_the_files(
     synth_ics: Synth, residents: list[dict[str, object]]
 ) -> None:
@@ -120,9 +130,7 @@ def test_the_manifest_agrees_with_the_files(
     assert 0.03 < manifest.footprint["opted_out"] / len(residents) < 0.08
     assert all((folder / f.path).is_file() for f in manifest.feeds)
     assert all((folder / t).is_file() for t in manifest.truth)
-    lengths = {
-        Path(f.path).name: sum(1 for _ in (folder / f.path).open()) - 1 for f in manifest.feeds
-    }
+    lengths = {Path(f.path).name: _data_rows(folder / f.path, f.format) for f in manifest.feeds}
     for defect in manifest.defects:
         assert 1 <= defect.row <= lengths[defect.file], defect
     assert len({(d.file, d.row) for d in manifest.defects}) == len(manifest.defects)
