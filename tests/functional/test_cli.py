@@ -74,6 +74,11 @@ def test_the_slice_from_file_to_kpi(workspace: Path, tmp_path: Path) -> None:
     assert receipt["period"] == "2025-01"  # worked out from the rows
     assert (receipt["rows_published"], receipt["rows_quarantined"]) == (3, 1)
     assert receipt["reasons"] == {"NHS_NUMBER_INVALID:nhs_number": 1}
+    # The file has no column for the four optional fields added later: accepted, with warnings.
+    assert (
+        len(receipt["warnings"]) == 4
+        and "'arrival_mode' (field arrival_mode)" in receipt["warnings"][0]
+    )
     assert (
         workspace / "lake" / "raw" / receipt["sha256"][:2] / receipt["sha256"]
     ).read_bytes() == path.read_bytes()

@@ -155,6 +155,14 @@ def _trust_mapping() -> dict[str, object]:
     }
 
 
+PARTNERS = (
+    (ACUTE_TRUST, "trust"),
+    (AMBULANCE_TRUST, "trust"),
+    (NHS111_PROVIDER, "private_provider"),
+    (UTC_PROVIDER, "private_provider"),
+)
+
+
 def _write_residents(path: Path, residents: list[Resident]) -> None:
     columns = {
         "nhs_number": [r.nhs_number for r in residents],
@@ -252,12 +260,10 @@ def generate(
         "opted_out": sum(p.opted_out for p in people),
     }
     manifest.models = {"emergency_admission_risk": dict(RISK_MODEL)}
-    manifest.organisations.append(
-        {"ods_code": ACUTE_TRUST[0], "name": ACUTE_TRUST[1], "kind": "trust"}
-    )
-    manifest.users.append(
-        {"username": "raj.submitter", "org_code": ACUTE_TRUST[0], "role": "submitter"}
-    )
+    for (code, name), kind in PARTNERS:
+        manifest.organisations.append({"ods_code": code, "name": name, "kind": kind})
+        username = f"{code.lower()}.submitter"
+        manifest.users.append({"username": username, "org_code": code, "role": "submitter"})
     _write_residents(out / RESIDENTS_TRUTH, people)
     mapping_path = Path("mappings") / ACUTE_TRUST[0] / "ed_attendance.yaml"
     (out / mapping_path).parent.mkdir(parents=True, exist_ok=True)

@@ -137,3 +137,10 @@ def test_the_manifest_agrees_with_the_files(
     known = {r["nhs_number"] for r in residents}
     assert len(known) == len(residents)
     assert all(str(n).startswith("999") for n in known)
+
+
+def test_every_feed_has_its_organisation_and_a_submitter(synth_ics: Synth) -> None:
+    manifest = synth_ics[1]
+    organisations = {o["ods_code"] for o in manifest.organisations}
+    assert {f.org_code for f in manifest.feeds} == organisations
+    assert {u["org_code"] for u in manifest.users if u["role"] == "submitter"} == organisations
