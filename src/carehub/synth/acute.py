@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from carehub.model.periods import Period
 from carehub.synth.files import write_csv
@@ -16,6 +17,8 @@ from carehub.synth.population import Resident
 from carehub.synth.sampling import poisson
 from carehub.synth.world import World
 
+M = TypeVar("M", date, datetime)
+MAX_REDRAWS = 30  # tries to find a resident present on the day of an event
 WINTER_ADMISSIONS = 0.10  # emergency admissions peak about 10% above the mean in January
 ELECTIVE_RATE = 0.10  # elective admissions per resident-year (day cases included)
 DAY_CASE_SHARE = 0.75
@@ -26,12 +29,9 @@ TARGET_OCCUPANCY = 0.92  # G&A beds are sized so occupancy averages about 92%
 CRITICAL_CARE_OCCUPANCY = 0.80
 # NHS Data Dictionary codes
 EMERGENCY_VIA_ED, EMERGENCY_VIA_GP, ELECTIVE_WAITING_LIST = "21", "22", "11"
-DESTINATIONS = (
-    ("19", 0.86),
-    ("54", 0.06),
-    ("51", 0.03),
-    ("79", 0.05),
-)  # home, care home, other hospital, died
+DESTINATIONS = (("19", 0.90), ("54", 0.07), ("51", 0.03))  # home, care home, other hospital
+DIED = "79"  # discharge destination "not applicable - patient died"
+IN_HOSPITAL_DEATHS = 0.45  # about 45% of deaths in England happen in hospital
 DIAGNOSES = {  # ICD-10 codes from the OpenSAFELY codelists in ../shared/data, by condition
     "copd": "J44",
     "heart_failure": "I50",
@@ -75,7 +75,12 @@ class Admission:
 
     @property
     def discharged_at(self) -> datetime:
-        return self.on_ward + timedelta(days=self.stay_days)
+        planned = self.on_ward + timedelta(days=self.stay_days)
+        died = self.resident.left_on if self.destination == DIED else None
+        if died is None:
+            return planned
+        last_minute = datetime.combine(died, time(23, 59))  # the spell ends on the day of death
+        return max(min(planned, last_minute), self.on_ward)
 
     @property
     def day_case(self) -> bool:
@@ -98,6 +103,19 @@ class Hazard:
 
     def draw(self, rng: random.Random, count: int) -> list[Resident]:
         return rng.choices(self.residents, cum_weights=self.cumulative, k=count) if count else []
+
+    def draw_on(self, rng: random.Random, moments: list[M]) -> list[tuple[M, Resident]]:
+        """One resident for each moment (a date or a datetime) among those living in the area
+        that day: born, not yet dead or gone; a moment whose draws keep missing is dropped."""
+        found = []
+        for moment in moments:
+            day = moment.date() if isinstance(moment, datetime) else moment
+            for _ in range(MAX_REDRAWS):
+                resident = rng.choices(self.residents, cum_weights=self.cumulative)[0]
+                if resident.present_on(day):
+                    found.append((moment, resident))
+                    break
+        return found
 
 
 def _accumulate(weights: list[float]) -> list[float]:
@@ -143,31 +161,57 @@ class AdmissionModel:
         self.admissions: list[Admission] = []
         for period in _burn_in(world.periods[0], BURN_IN_MONTHS) + world.periods:
             self._month(period)
+        self._deaths(served)
+
+    def _deaths(self, served: list[Resident]) -> None:
+        """A final emergency admission for the people who die in hospital."""
+        first = self.world.periods[0].start
+        for resident in served:
+            died = resident.left_on if resident.left_reason == "died" else None
+            if died is None or self.rng.random() >= IN_HOSPITAL_DEATHS:
+                continue
+            stay = min(self.rng.lognormvariate(math.log(5.0), 0.8), 60.0)
+            arrived = datetime.combine(died, time()) - timedelta(days=stay)
+            if arrived.date() >= max(first, resident.arrived_on or first):
+                via_ed = self.rng.random() < VIA_ED_SHARE
+                method = EMERGENCY_VIA_ED if via_ed else EMERGENCY_VIA_GP
+                self._add(resident, method, arrived, stay, via_ed, destination=DIED)
 
     def _month(self, period: Period) -> None:
         days = (period.end - period.start).days
         season = 1 + WINTER_ADMISSIONS * math.cos(2 * math.pi * (period.month - 1) / 12)
-        for resident in self.emergency.draw(
-            self.rng, poisson(self.rng, self.emergency.total / 12 * season)
-        ):
-            self._emergency(resident, period.start + timedelta(days=self.rng.randrange(days)))
+        count = poisson(self.rng, self.emergency.total / 12 * season)
+        dates = [period.start + timedelta(days=self.rng.randrange(days)) for _ in range(count)]
+        for day, resident in self.emergency.draw_on(self.rng, dates):
+            self._emergency(resident, day)
         expected = len(self.elective.residents) * ELECTIVE_RATE / 12
         scale = expected / self.elective.total if self.elective.total else 0.0
-        for resident in self.elective.draw(
-            self.rng, poisson(self.rng, self.elective.total * scale)
-        ):
+        dates = []
+        for _ in range(poisson(self.rng, self.elective.total * scale)):
             day = period.start + timedelta(days=self.rng.randrange(days))
-            while day.weekday() >= 5:  # elective lists run on weekdays
+            while day.weekday() >= 5 and day > period.start:  # elective lists run on weekdays
                 day -= timedelta(days=1)
-            self._elective(resident, max(day, period.start))
+            dates.append(day)
+        for day, resident in self.elective.draw_on(self.rng, dates):
+            self._elective(resident, day)
 
     def _add(
-        self, resident: Resident, method: str, admitted: datetime, stay_days: float, via_ed: bool
+        self,
+        resident: Resident,
+        method: str,
+        admitted: datetime,
+        stay_days: float,
+        via_ed: bool,
+        destination: str = "",
     ) -> None:
         rng = self.rng
-        destination = rng.choices(
-            [d for d, _ in DESTINATIONS], weights=[w for _, w in DESTINATIONS]
-        )[0]
+        if not destination:
+            weights = [w for _, w in DESTINATIONS]
+            destination = rng.choices([d for d, _ in DESTINATIONS], weights=weights)[0]
+        if resident.left_reason == "died" and resident.left_on is not None:
+            latest = (datetime.combine(resident.left_on, time()) - admitted).total_seconds() / 86400
+            if stay_days >= latest:  # they die before the planned discharge
+                stay_days, destination = max(latest, 0.01), DIED
         conditions = [DIAGNOSES[c] for c in resident.conditions]
         diagnosis = (
             rng.choice(conditions)
@@ -187,7 +231,7 @@ class AdmissionModel:
                 method,
                 admitted,
                 stay_days,
-                destination if method != ELECTIVE_WAITING_LIST else "19",
+                destination if method != ELECTIVE_WAITING_LIST or destination == DIED else "19",
                 diagnosis,
                 critical,
                 via_ed,

@@ -129,8 +129,8 @@ class AmbulanceFeed:
         minutes = (period.end - period.start).days * 1440
         start = datetime.combine(period.start, datetime.min.time())
         count = poisson(self.rng, self.hazard.total * self.scale)
-        for resident in self.hazard.draw(self.rng, count):
-            call = start + timedelta(minutes=self.rng.randrange(minutes))
+        calls = [start + timedelta(minutes=self.rng.randrange(minutes)) for _ in range(count)]
+        for call, resident in self.hazard.draw_on(self.rng, calls):
             outcome = "HT" if self.rng.random() < 0.35 else "STR"  # hear and treat; see and treat
             category = self.rng.choices("234", (30, 50, 20))[0]
             area = self.world.area_of(resident)

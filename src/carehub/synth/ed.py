@@ -170,7 +170,8 @@ class EdModel:
             season = 1 + SEASONAL_AMPLITUDE * math.cos(2 * math.pi * (day.month - 1) / 12)
             for code, hazard in self.walk_ins.items():
                 expected = hazard.total / 365.25 * WEEKDAY_FACTOR[day.weekday()] * season
-                for resident in hazard.draw(self.rng, poisson(self.rng, expected)):
+                count = poisson(self.rng, expected)
+                for _, resident in hazard.draw_on(self.rng, [day] * count):
                     by_ambulance = self.rng.random() < 0.12
                     self.by_month[str(period)].append(
                         Visit(resident, self.sites[code], _arrival(self.rng, day), by_ambulance)

@@ -43,6 +43,7 @@ class Footprint:
     lsoas: tuple[Lsoa, ...]
     practices: tuple[Practice, ...]
     population: dict[str, tuple[float, ...]]  # sex -> share of each single year of age 0..90+
+    death_weeks: tuple[float, ...]  # relative deaths in ISO weeks 1..53 (ONS weekly deaths)
 
 
 def _require(path: Path) -> Path:
@@ -129,6 +130,21 @@ def _population(shared: Path) -> dict[str, tuple[float, ...]]:
     return {sex: tuple(c / total for c in values) for sex, values in counts.items()}
 
 
+def _death_weeks(shared: Path) -> tuple[float, ...]:
+    """The seasonal shape of deaths: mean weekly deaths in England and Wales by week number."""
+    totals: dict[int, list[float]] = defaultdict(list)
+    for row in _rows(shared / "nhsrdatasets" / "ons_mortality.csv"):
+        if (
+            row["category_1"] == "Total deaths"
+            and row["category_2"] == "all ages"
+            and row["counts"]
+        ):
+            totals[int(row["week_no"])].append(float(row["counts"]))
+    means = [sum(totals[w]) / len(totals[w]) if totals.get(w) else 0.0 for w in range(1, 54)]
+    average = sum(means[:52]) / 52
+    return tuple(m / average for m in means)
+
+
 def load_footprint(shared: Path, icb: str = DEFAULT_ICB) -> Footprint:
     names, icb_name = _icb_lsoas(shared, icb)
     deciles = _imd_deciles(shared, set(names))
@@ -139,6 +155,5 @@ def load_footprint(shared: Path, icb: str = DEFAULT_ICB) -> Footprint:
         if code in deciles and postcodes.get(code)
     )
     postcode_lsoa = {p: lsoa.code for lsoa in lsoas for p in lsoa.postcodes}
-    return Footprint(
-        icb, icb_name, lsoas, _practices(shared, icb, postcode_lsoa), _population(shared)
-    )
+    practices = _practices(shared, icb, postcode_lsoa)
+    return Footprint(icb, icb_name, lsoas, practices, _population(shared), _death_weeks(shared))

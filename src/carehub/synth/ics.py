@@ -22,6 +22,7 @@ from carehub.synth import acute
 from carehub.synth.ambulance import AMBULANCE_TRUST, C2_KPI, HANDOVER_KPI, AmbulanceFeed
 from carehub.synth.ed import TRUST_DATE_FORMAT, EdFeedWriter, EdModel, Site
 from carehub.synth.footprint import load_footprint
+from carehub.synth.lifecycle import Lifecycle, spare_numbers_needed
 from carehub.synth.nhs111 import (
     CLINICAL_INPUT_KPI,
     FIRST_CHOICE_KPI,
@@ -45,9 +46,10 @@ ACUTE_SITES = (
     Site("RAJ12", "Basildon University Hospital", ("Basildon", "Thurrock", "Brentwood"), 0.76),
 )
 ICB_POPULATION = 1_200_000  # Mid and South Essex: about 1.2 million residents
-# Shares of the ICB's population. "full" is capped at 75% (900,000 residents): the never-issued
-# 999 range has only 909,091 valid NHS numbers, and synthetic people never leave that range.
-SCALES = {"small": 0.05, "medium": 0.25, "full": 0.75}
+# Shares of the ICB's population. "full" is capped at 60% (720,000 residents): the never-issued
+# 999 range has only 909,091 valid NHS numbers, synthetic people never leave that range, and
+# three years of births and moves in need about 130,000 more.
+SCALES = {"small": 0.05, "medium": 0.25, "full": 0.60}
 DEFECT_RATE = 0.006  # share of ED rows given one planted defect
 RESIDENTS_TRUTH = Path("truth") / "residents.parquet"
 
@@ -176,6 +178,10 @@ def _write_residents(path: Path, residents: list[Resident]) -> None:
         "conditions": [list(r.conditions) for r in residents],
         "frail": [r.frail for r in residents],
         "opted_out": [r.opted_out for r in residents],
+        "opted_out_on": [r.opted_out_on for r in residents],
+        "arrived_on": [r.arrived_on for r in residents],
+        "left_on": [r.left_on for r in residents],
+        "left_reason": [r.left_reason for r in residents],
         "admission_risk": [r.admission_risk for r in residents],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -246,9 +252,11 @@ def generate(
     periods = periods_ending(last, months)
     signals = planted_signals(periods)
     # Ages follow the ONS structure at the start, so nobody attends before being born.
-    people = PopulationBuilder(
-        World.stream_for(seed, "population"), footprint, periods[0].start
-    ).build(residents)
+    builder = PopulationBuilder(World.stream_for(seed, "population"), footprint, periods[0].start)
+    start, end = periods[0].start, periods[-1].end
+    spare = spare_numbers_needed(residents, (end - start).days / 365.25)
+    founders = builder.build(residents, spare)
+    people = Lifecycle(World.stream_for(seed, "lifecycle"), builder, start, end).apply(founders)
     world = World(seed, out, periods, footprint, people, signals)
     manifest = Manifest(seed, str(periods[0]), str(periods[-1]), signals=list(signals))
     manifest.footprint = {
@@ -256,7 +264,12 @@ def generate(
         "name": footprint.icb_name,
         "lsoas": len(footprint.lsoas),
         "practices": len(footprint.practices),
-        "residents": len(people),
+        "residents": len(founders),  # at the start of the first period
+        "born": sum(p.arrived_on is not None and p.birth_date == p.arrived_on for p in people),
+        "moved_in": sum(p.arrived_on is not None and p.birth_date != p.arrived_on for p in people),
+        "died": sum(p.left_reason == "died" for p in people),
+        "moved_away": sum(p.left_reason == "moved" for p in people),
+        "people": len(people),  # everyone who lived in the area at some time in the span
         "opted_out": sum(p.opted_out for p in people),
     }
     manifest.models = {"emergency_admission_risk": dict(RISK_MODEL)}

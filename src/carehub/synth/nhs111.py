@@ -151,10 +151,9 @@ class Nhs111Feed:
         days = (period.end - period.start).days
         season = 1 + 0.12 * math.cos(2 * math.pi * (period.month - 1) / 12)
         calls = []
-        for resident in self.hazard.draw(
-            self.rng, poisson(self.rng, self.hazard.total * self.scale * season)
-        ):
-            day = period.start + timedelta(days=self.rng.randrange(days))
+        count = poisson(self.rng, self.hazard.total * self.scale * season)
+        dates = [period.start + timedelta(days=self.rng.randrange(days)) for _ in range(count)]
+        for day, resident in self.hazard.draw_on(self.rng, dates):
             hour = self.rng.choices(range(24), weights=HOUR_WEIGHTS)[0]
             when = datetime(
                 day.year, day.month, day.day, hour, self.rng.randrange(60), self.rng.randrange(60)

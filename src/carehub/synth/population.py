@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import random
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from carehub.synth.footprint import ONS_AGE_CAP, Footprint, Lsoa, Practice
@@ -75,6 +75,15 @@ class Resident:
     frail: bool
     opted_out: bool
     admission_risk: float  # probability of an emergency admission in a year (RISK_MODEL)
+    arrived_on: date | None = None  # born or moved in during the span (None: there at the start)
+    left_on: date | None = None  # died or moved away during the span
+    left_reason: str = ""  # "died" or "moved"
+    opted_out_on: date | None = None
+
+    def present_on(self, day: date) -> bool:
+        return (self.arrived_on is None or self.arrived_on <= day) and (
+            self.left_on is None or day < self.left_on
+        )
 
     def age_on(self, day: date) -> int:
         years = day.year - self.birth_date.year
@@ -129,10 +138,25 @@ class PopulationBuilder:
         self.age_sex = sexes
         self.age_sex_weights = [footprint.population[s][a] for s, a in sexes]
 
-    def build(self, count: int) -> list[Resident]:
-        numbers = nhs_numbers(self.rng, count)
+    def build(self, count: int, spare: int = 0) -> list[Resident]:
+        """``count`` residents; ``spare`` more NHS numbers are kept for newcomers."""
+        numbers = nhs_numbers(self.rng, count + spare)
+        self.spare_numbers = numbers[count:]
         lsoas = self.rng.choices(self.footprint.lsoas, k=count)
-        return [self._resident(number, lsoa) for number, lsoa in zip(numbers, lsoas, strict=True)]
+        return [self._resident(n, lsoa) for n, lsoa in zip(numbers[:count], lsoas, strict=True)]
+
+    def newcomer(self, number: str, arrived_on: date, newborn: bool) -> Resident:
+        """A baby born, or a person who moved in, on ``arrived_on``."""
+        resident = self._resident(number, self.rng.choice(self.footprint.lsoas))
+        if newborn:
+            resident = replace(
+                resident,
+                birth_date=arrived_on,
+                conditions=(),
+                frail=False,
+                admission_risk=admission_risk(0, 0, resident.imd_decile, False),
+            )
+        return replace(resident, arrived_on=arrived_on)
 
     def _birth_date(self, age: int) -> date:
         if age == ONS_AGE_CAP:

@@ -115,13 +115,11 @@ class UtcFeed:
         days = (period.end - period.start).days
         season = 1 + 0.05 * math.cos(2 * math.pi * (period.month - 1) / 12)
         timed: list[tuple[datetime, str, list[object]]] = []
-        for resident in self.hazard.draw(
-            self.rng, poisson(self.rng, self.hazard.total * self.scale * season)
-        ):
-            day = datetime.combine(period.start, datetime.min.time()) + timedelta(
-                days=self.rng.randrange(days)
-            )
-            arrival = day + timedelta(hours=self.rng.uniform(8, 22))
+        count = poisson(self.rng, self.hazard.total * self.scale * season)
+        dates = [period.start + timedelta(days=self.rng.randrange(days)) for _ in range(count)]
+        for day, resident in self.hazard.draw_on(self.rng, dates):
+            start = datetime.combine(day, datetime.min.time())
+            arrival = start + timedelta(hours=self.rng.uniform(8, 22))
             timed.append((arrival, resident.nhs_number, self._row(resident, arrival)))
         visits = [row for _, _, row in sorted(timed, key=lambda t: (t[0], t[1]))]
         defects = [
