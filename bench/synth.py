@@ -27,10 +27,14 @@ manifest = generate(out, seed=2026, last=Period(2026, 10), months=12 * years,
                     shared_data=Settings().resolved_shared_data,
                     residents=int(ICB_POPULATION * SCALES[scale]))
 seconds = time.perf_counter() - start
-rows = sum(sum(1 for _ in (out / f.path).open()) - 1 for f in manifest.feeds)
+ed = [f for f in manifest.feeds if f.dataset == "ed_attendance" and f.format == "csv"]
+rows = sum(sum(1 for _ in (out / f.path).open(encoding="utf-8")) - 1 for f in ed)
+size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"scale": scale, "years": years, "residents": manifest.footprint["residents"],
-                  "ed_rows": rows, "files": len(manifest.feeds), "seconds": round(seconds, 1),
+                  "people": manifest.footprint["people"], "trust_ed_rows": rows,
+                  "files": len(manifest.feeds), "megabytes": round(size / 1e6),
+                  "seconds": round(seconds, 1),
                   "peak_rss_mb": round(peak)}))
 """
 
@@ -47,8 +51,11 @@ def main() -> int:
                 [sys.executable, "-c", CHILD, scale, str(args.years), folder],
                 capture_output=True,
                 text=True,
-                check=True,
+                check=False,
             )
+            if run.returncode:
+                print(run.stderr, file=sys.stderr)
+                return run.returncode
             results.append(json.loads(run.stdout.strip().splitlines()[-1]))
             print(json.dumps(results[-1]))
     report = {

@@ -53,7 +53,15 @@ __all__ = [
     "VerifyReport",
 ]
 
-ORGANISATION_KINDS = ("trust", "icb", "council", "practice", "private_provider", "hub")
+ORGANISATION_KINDS = (
+    "trust",
+    "icb",
+    "council",
+    "practice",
+    "private_provider",
+    "national",
+    "hub",
+)
 SUBMITTING_ROLES = frozenset({Role.ADMIN, Role.STEWARD, Role.SUBMITTER})
 
 

@@ -277,6 +277,9 @@ class EdFeedWriter:
             row[5] = "31/02/" + row[5][6:]  # no 31st of February
             row[6] = row[8] = ""
             return Defect(file, number, "ArrivalDateTime", kind)
+        if kind == "shifted_columns":
+            row[3:] = [*row[4:], ""]  # the department type went missing: the rest moved left
+            return Defect(file, number, "DeptType", kind)
         if kind == "unknown_acuity":
             row[10] = "7"
             return Defect(file, number, "Acuity", kind)
@@ -291,6 +294,7 @@ DEFECT_KINDS = (
     "impossible_date",
     "unknown_acuity",
     "duplicate_row",
+    "shifted_columns",
 )
 # The reason code carehub gives each quarantined kind (tests compare the hub with the manifest).
 EXPECTED_REASONS = {

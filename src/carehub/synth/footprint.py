@@ -44,6 +44,7 @@ class Footprint:
     practices: tuple[Practice, ...]
     population: dict[str, tuple[float, ...]]  # sex -> share of each single year of age 0..90+
     death_weeks: tuple[float, ...]  # relative deaths in ISO weeks 1..53 (ONS weekly deaths)
+    condition_codes: dict[str, tuple[str, ...]]  # condition -> SNOMED CT codes (OpenCodelists)
 
 
 def _require(path: Path) -> Path:
@@ -145,6 +146,26 @@ def _death_weeks(shared: Path) -> tuple[float, ...]:
     return tuple(m / average for m in means)
 
 
+CODELISTS = {  # condition -> OpenSAFELY codelist file in ../shared/data/opensafely_codelists
+    "hypertension": "winter-pressures-phase-II/nhsd-primary-care-domain-refsets-hyp_cod.csv",
+    "diabetes": "winter-pressures-phase-II/nhsd-primary-care-domain-refsets-dm_cod.csv",
+    "asthma": "winter-pressures-phase-II/nhsd-primary-care-domain-refsets-ast_cod.csv",
+    "copd": "winter-pressures-phase-II/nhsd-primary-care-domain-refsets-copd_cod.csv",
+    "chd": "post-covid-vaccinated/user-elsie_horne-ami_snomed.csv",
+    "heart_failure": "post-covid-vaccinated/user-elsie_horne-hf_snomed.csv",
+    "ckd": "post-covid-vaccinated/user-elsie_horne-ckd_snomed.csv",
+    "dementia": "post-covid-vaccinated/user-elsie_horne-dementia_snomed.csv",
+}
+
+
+def _codelists(shared: Path) -> dict[str, tuple[str, ...]]:
+    folder = shared / "opensafely_codelists"
+    return {
+        name: tuple(sorted(r["code"] for r in _rows(folder / file)))
+        for name, file in CODELISTS.items()
+    }
+
+
 def load_footprint(shared: Path, icb: str = DEFAULT_ICB) -> Footprint:
     names, icb_name = _icb_lsoas(shared, icb)
     deciles = _imd_deciles(shared, set(names))
@@ -156,4 +177,12 @@ def load_footprint(shared: Path, icb: str = DEFAULT_ICB) -> Footprint:
     )
     postcode_lsoa = {p: lsoa.code for lsoa in lsoas for p in lsoa.postcodes}
     practices = _practices(shared, icb, postcode_lsoa)
-    return Footprint(icb, icb_name, lsoas, practices, _population(shared), _death_weeks(shared))
+    return Footprint(
+        icb,
+        icb_name,
+        lsoas,
+        practices,
+        _population(shared),
+        _death_weeks(shared),
+        _codelists(shared),
+    )

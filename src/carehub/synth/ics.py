@@ -20,6 +20,9 @@ import yaml
 from carehub.model.periods import Period
 from carehub.synth import acute
 from carehub.synth.ambulance import AMBULANCE_TRUST, C2_KPI, HANDOVER_KPI, AmbulanceFeed
+from carehub.synth.capacity import COMMUNITY_TRUST, COUNCILS, CapacityModel
+from carehub.synth.delivery import deliver
+from carehub.synth.dpp import PROVIDERS, DppModel, provider_parameters
 from carehub.synth.ed import TRUST_DATE_FORMAT, EdFeedWriter, EdModel, Site
 from carehub.synth.footprint import load_footprint
 from carehub.synth.lifecycle import Lifecycle, spare_numbers_needed
@@ -30,6 +33,13 @@ from carehub.synth.nhs111 import (
     Nhs111Feed,
 )
 from carehub.synth.population import RISK_MODEL, PopulationBuilder, Resident
+from carehub.synth.primary_care import (
+    OPT_OUT_SOURCE,
+    PRIMARY_CARE_EXTRACT,
+    PrimaryCareFeed,
+    snapshot_dates,
+    write_opt_outs,
+)
 from carehub.synth.utc import UTC_PROVIDER, UtcFeed
 from carehub.synth.world import Defect, Feed, Signal, World
 
@@ -162,7 +172,62 @@ PARTNERS = (
     (AMBULANCE_TRUST, "trust"),
     (NHS111_PROVIDER, "private_provider"),
     (UTC_PROVIDER, "private_provider"),
+    (PRIMARY_CARE_EXTRACT, "icb"),
+    (OPT_OUT_SOURCE, "national"),
+    (COMMUNITY_TRUST, "trust"),
+    *(((code, name), "council") for code, (name, _) in COUNCILS.items()),
+    *(((p.code, p.name), "private_provider") for p in PROVIDERS),
 )
+
+
+def _add_feed(
+    world: World, manifest: Manifest, org: str, dataset: str, period: str, name: str
+) -> Path:
+    relative = _feed_path(org, dataset, name)
+    manifest.feeds.append(Feed(org, dataset, period, relative.as_posix()))
+    return world.out / relative
+
+
+def _community_feeds(world: World, manifest: Manifest, admissions: list[acute.Admission]) -> None:
+    """Primary care, the opt-out list, community and care-home capacity, social care, the DPP."""
+    icb = PRIMARY_CARE_EXTRACT[0]
+    primary = PrimaryCareFeed(world)
+    for on in snapshot_dates(world):
+        month = str(Period.of(on))
+        primary.write_registrations(
+            _add_feed(world, manifest, icb, "gp_registration", month, f"registrations_{on}.csv"),
+            on,
+        )
+        primary.write_registers(
+            _add_feed(world, manifest, icb, "ltc_register", month, f"ltc_registers_{on}.csv"), on
+        )
+    capacity, dpp = CapacityModel(world, admissions), DppModel(world)
+    for period in world.periods:
+        name = f"optouts_{period}.csv"
+        write_opt_outs(
+            world,
+            _add_feed(world, manifest, OPT_OUT_SOURCE[0], "national_opt_out", str(period), name),
+            period,
+        )
+        name = f"{COMMUNITY_TRUST[0]}_community_beds_{period}.csv"
+        capacity.write_community(
+            _add_feed(world, manifest, COMMUNITY_TRUST[0], "community_beds", str(period), name),
+            period,
+        )
+        for council in COUNCILS:
+            name = f"{council}_social_care_{period}.csv"
+            capacity.write_social_care(
+                _add_feed(world, manifest, council, "social_care", str(period), name),
+                council,
+                period,
+            )
+        for provider in PROVIDERS:
+            name = f"{provider.code}_events_{period}.csv"
+            dpp.write(
+                _add_feed(world, manifest, provider.code, "dpp_event", str(period), name),
+                provider,
+                period,
+            )
 
 
 def _write_residents(path: Path, residents: list[Resident]) -> None:
@@ -192,7 +257,7 @@ def _feed_path(org: str, dataset: str, name: str) -> Path:
     return Path("feeds") / org / dataset / name
 
 
-def _acute_feeds(world: World, manifest: Manifest) -> EdModel:
+def _acute_feeds(world: World, manifest: Manifest) -> tuple[EdModel, list[acute.Admission]]:
     org = ACUTE_TRUST[0]
     site_of = {area: site.code for site in ACUTE_SITES for area in site.areas}
     admissions = acute.AdmissionModel(world, site_of).admissions
@@ -213,7 +278,7 @@ def _acute_feeds(world: World, manifest: Manifest) -> EdModel:
         relative = _feed_path(org, "bed_sitrep", f"{org}_SITREP_{period}.csv")
         acute.write_sitrep(world.out / relative, [d for d in beds if Period.of(d.day) == period])
         manifest.feeds.append(Feed(org, "bed_sitrep", str(period), relative.as_posix()))
-    return ed
+    return ed, admissions
 
 
 def _urgent_care_feeds(world: World, manifest: Manifest, ed: EdModel) -> None:
@@ -284,7 +349,12 @@ def generate(
         yaml.safe_dump(_trust_mapping(), sort_keys=False), encoding="utf-8"
     )
     manifest.mappings.append(mapping_path.as_posix())
-    _urgent_care_feeds(world, manifest, _acute_feeds(world, manifest))
+    ed, admissions = _acute_feeds(world, manifest)
+    _urgent_care_feeds(world, manifest, ed)
+    _community_feeds(world, manifest, admissions)
+    manifest.models["dpp_providers"] = provider_parameters()
+    manifest.feeds, delivered = deliver(world.stream("delivery"), out, manifest.feeds)
+    manifest.defects.extend(delivered)
     (out / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
     return manifest
 

@@ -23,8 +23,9 @@ def _rows(synth: Synth, dataset: str) -> list[dict[str, str]]:
     folder, manifest = synth
     rows: list[dict[str, str]] = []
     for feed in (f for f in manifest.feeds if f.dataset == dataset and f.format == "csv"):
-        with (folder / feed.path).open(newline="") as handle:
-            rows.extend(csv.DictReader(handle))
+        with (folder / feed.path).open(newline="", encoding="utf-8") as handle:
+            # None marks the cut-off last line of a planted truncated file
+            rows.extend(r for r in csv.DictReader(handle) if None not in r.values())
     return rows
 
 
