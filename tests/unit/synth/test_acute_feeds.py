@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from synthfeeds import read_feeds
 
 from carehub.synth.ics import RESIDENTS_TRUTH, Manifest
 
 Synth = tuple[Path, Manifest]
 
 
-def _rows(synth: Synth, dataset: str) -> list[dict[str, str]]:
-    folder, manifest = synth
-    rows: list[dict[str, str]] = []
-    for feed in (f for f in manifest.feeds if f.dataset == dataset and f.format == "csv"):
-        with (folder / feed.path).open(newline="") as handle:
-            rows.extend(csv.DictReader(handle))
-    return rows
-
-
 @pytest.fixture(scope="module")
 def spells(synth_ics: Synth) -> list[dict[str, str]]:
-    return _rows(synth_ics, "admitted_spell")
+    return read_feeds(synth_ics, "admitted_spell")
 
 
 def test_emergency_admissions_follow_the_recorded_risk_model(
@@ -57,7 +48,7 @@ def test_every_admitted_ed_attendance_has_a_spell_from_its_departure(
     }
     admitted = [
         a
-        for a in _rows(synth_ics, "ed_attendance")
+        for a in read_feeds(synth_ics, "ed_attendance")
         if a["DischargeDest"] == "ADM" and a["NHSNumber"].startswith("999")
     ]
     assert len(admitted) > 100
@@ -75,7 +66,7 @@ def test_every_admitted_ed_attendance_has_a_spell_from_its_departure(
 
 
 def test_beds_are_never_fuller_than_open_and_the_closure_shows(synth_ics: Synth) -> None:
-    sitrep = _rows(synth_ics, "bed_sitrep")
+    sitrep = read_feeds(synth_ics, "bed_sitrep")
     assert all(int(r["GA_Beds_Occupied"]) <= int(r["GA_Beds_Open"]) for r in sitrep)
     closure = next(s for s in synth_ics[1].signals if s.kpi == "bed_occupancy")
     site = [r for r in sitrep if r["SiteCode"] == closure.unit]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import date, datetime
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from synthfeeds import read_feeds
 
 from carehub.synth.ed import TRUST_DATE_FORMAT
 from carehub.synth.ics import RESIDENTS_TRUTH, Manifest
@@ -19,15 +19,6 @@ Synth = tuple[Path, Manifest]
 def people(synth_ics: Synth) -> dict[str, dict[str, object]]:
     rows = pq.read_table(synth_ics[0] / RESIDENTS_TRUTH).to_pylist()
     return {str(r["nhs_number"]): r for r in rows}
-
-
-def _csv(synth: Synth, dataset: str) -> list[dict[str, str]]:
-    folder, manifest = synth
-    rows: list[dict[str, str]] = []
-    for feed in (f for f in manifest.feeds if f.dataset == dataset and f.format == "csv"):
-        with (folder / feed.path).open(newline="") as handle:
-            rows.extend(csv.DictReader(handle))
-    return rows
 
 
 def test_rates_are_plausible(synth_ics: Synth) -> None:
@@ -51,7 +42,7 @@ def test_nobody_attends_ed_outside_their_life_in_the_area(
     synth_ics: Synth, people: dict[str, dict[str, object]]
 ) -> None:
     checked = 0
-    for row in _csv(synth_ics, "ed_attendance"):
+    for row in read_feeds(synth_ics, "ed_attendance"):
         person = people.get(row["NHSNumber"])
         try:
             arrival = datetime.strptime(row["ArrivalDateTime"], TRUST_DATE_FORMAT).date()
@@ -69,7 +60,7 @@ def test_nobody_attends_ed_outside_their_life_in_the_area(
 def test_deaths_in_hospital_end_the_spell_on_the_day_of_death(
     synth_ics: Synth, people: dict[str, dict[str, object]]
 ) -> None:
-    spells = _csv(synth_ics, "admitted_spell")
+    spells = read_feeds(synth_ics, "admitted_spell")
     died = [s for s in spells if s["DischargeDestination"] == "79"]
     assert died
     for spell in died:

@@ -3,13 +3,13 @@ signals visible in the data."""
 
 from __future__ import annotations
 
-import csv
 from datetime import datetime
 from pathlib import Path
 from statistics import mean
 
 import pytest
 from openpyxl import load_workbook
+from synthfeeds import read_feeds
 
 from carehub.synth.ed import TRUST_DATE_FORMAT
 from carehub.synth.ics import Manifest
@@ -19,19 +19,9 @@ from carehub.synth.utc import HEADER_ROW
 Synth = tuple[Path, Manifest]
 
 
-def _rows(synth: Synth, dataset: str) -> list[dict[str, str]]:
-    folder, manifest = synth
-    rows: list[dict[str, str]] = []
-    for feed in (f for f in manifest.feeds if f.dataset == dataset and f.format == "csv"):
-        with (folder / feed.path).open(newline="", encoding="utf-8") as handle:
-            # None marks the cut-off last line of a planted truncated file
-            rows.extend(r for r in csv.DictReader(handle) if None not in r.values())
-    return rows
-
-
 @pytest.fixture(scope="module")
 def incidents(synth_ics: Synth) -> list[dict[str, str]]:
-    return _rows(synth_ics, "ambulance_incident")
+    return read_feeds(synth_ics, "ambulance_incident")
 
 
 def _signal(synth: Synth, kpi: str, kind: str):  # type: ignore[no-untyped-def]
@@ -52,7 +42,7 @@ def test_conveyed_incidents_are_the_ed_arrivals_by_ambulance(
     }
     arrivals = {
         (a["SiteCode"], datetime.strptime(a["ArrivalDateTime"], TRUST_DATE_FORMAT).isoformat()[:16])
-        for a in _rows(synth_ics, "ed_attendance")
+        for a in read_feeds(synth_ics, "ed_attendance")
         if a["ArrivalMode"] == "AMB" and a["ArrivalDateTime"][:2] != "31"
     }
     assert len(conveyed) > 1000
@@ -97,7 +87,7 @@ def test_the_planted_c2_and_handover_steps_show(
 
 
 def test_nhs111_clinical_input_step_and_first_choice_rules(synth_ics: Synth) -> None:
-    calls = _rows(synth_ics, "nhs111_call")
+    calls = read_feeds(synth_ics, "nhs111_call")
     step = _signal(synth_ics, "nhs111_clinical_input", "step")
     area = [c for c in calls if c["CallerArea"] == step.unit]
 
