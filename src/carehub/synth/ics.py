@@ -24,7 +24,7 @@ from carehub.synth.capacity import COMMUNITY_TRUST, COUNCILS, CapacityModel
 from carehub.synth.delivery import deliver
 from carehub.synth.dpp import PROVIDERS, DppModel, provider_parameters
 from carehub.synth.ed import TRUST_DATE_FORMAT, EdFeedWriter, EdModel, Site
-from carehub.synth.footprint import load_footprint
+from carehub.synth.footprint import Footprint, load_footprint
 from carehub.synth.lifecycle import Lifecycle, spare_numbers_needed
 from carehub.synth.nhs111 import (
     CLINICAL_INPUT_KPI,
@@ -303,6 +303,31 @@ def _urgent_care_feeds(world: World, manifest: Manifest, ed: EdModel) -> None:
         )
 
 
+def _population_summary(
+    footprint: Footprint, founders: list[Resident], people: list[Resident]
+) -> dict[str, Any]:
+    return {
+        "icb": footprint.icb,
+        "name": footprint.icb_name,
+        "lsoas": len(footprint.lsoas),
+        "practices": len(footprint.practices),
+        "residents": len(founders),  # at the start of the first period
+        "born": sum(p.arrived_on is not None and p.birth_date == p.arrived_on for p in people),
+        "moved_in": sum(p.arrived_on is not None and p.birth_date != p.arrived_on for p in people),
+        "died": sum(p.left_reason == "died" for p in people),
+        "moved_away": sum(p.left_reason == "moved" for p in people),
+        "people": len(people),  # everyone who lived in the area at some time in the span
+        "opted_out": sum(p.opted_out for p in people),
+    }
+
+
+def _add_partners(manifest: Manifest) -> None:
+    for (code, name), kind in PARTNERS:
+        manifest.organisations.append({"ods_code": code, "name": name, "kind": kind})
+        username = f"{code.lower()}.submitter"
+        manifest.users.append({"username": username, "org_code": code, "role": "submitter"})
+
+
 def generate(
     out: Path,
     *,
@@ -324,24 +349,9 @@ def generate(
     people = Lifecycle(World.stream_for(seed, "lifecycle"), builder, start, end).apply(founders)
     world = World(seed, out, periods, footprint, people, signals)
     manifest = Manifest(seed, str(periods[0]), str(periods[-1]), signals=list(signals))
-    manifest.footprint = {
-        "icb": footprint.icb,
-        "name": footprint.icb_name,
-        "lsoas": len(footprint.lsoas),
-        "practices": len(footprint.practices),
-        "residents": len(founders),  # at the start of the first period
-        "born": sum(p.arrived_on is not None and p.birth_date == p.arrived_on for p in people),
-        "moved_in": sum(p.arrived_on is not None and p.birth_date != p.arrived_on for p in people),
-        "died": sum(p.left_reason == "died" for p in people),
-        "moved_away": sum(p.left_reason == "moved" for p in people),
-        "people": len(people),  # everyone who lived in the area at some time in the span
-        "opted_out": sum(p.opted_out for p in people),
-    }
+    manifest.footprint = _population_summary(footprint, founders, people)
     manifest.models = {"emergency_admission_risk": dict(RISK_MODEL)}
-    for (code, name), kind in PARTNERS:
-        manifest.organisations.append({"ods_code": code, "name": name, "kind": kind})
-        username = f"{code.lower()}.submitter"
-        manifest.users.append({"username": username, "org_code": code, "role": "submitter"})
+    _add_partners(manifest)
     _write_residents(out / RESIDENTS_TRUTH, people)
     mapping_path = Path("mappings") / ACUTE_TRUST[0] / "ed_attendance.yaml"
     (out / mapping_path).parent.mkdir(parents=True, exist_ok=True)
