@@ -116,7 +116,7 @@ def demo_platform(
     ):
         hub.add_user(ADMIN, username, DEMO_PASSWORD, org, role, username.title())
     for feed in manifest.feeds:
-        if feed.format == "csv" and feed.dataset in dataset_names():
+        if feed.dataset in dataset_names():
             hub.submit(ADMIN, feed.org_code, feed.dataset, folder / feed.path, feed.period)
     hub.run_metrics()
     return hub

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from carehub.acquire.csv_files import open_csv
+from carehub.acquire.files import open_submission
 from carehub.errors import AuthenticationRequired, Conflict, NotFound, PolicyDenied, UserError
 from carehub.governance.access import GovernedReader
 from carehub.governance.actors import SYSTEM_ACTOR, SYSTEM_ORG, Actor, Role
@@ -294,7 +294,7 @@ class Platform:
         parsed_period = Period.parse(period) if period else None
         mapping = self.mapping_for(org, dataset)
         standardiser = Standardiser(self.database, self.lake, self.engine, self.audit)
-        with open_csv(path, mapping, self.workspace.scratch) as profile:
+        with open_submission(path, mapping, self.workspace.scratch) as profile:
             used = mapping.without(profile.missing_optional)
             receipt = standardiser.run(actor, spec, used, profile, parsed_period, self._pads)
         warnings = tuple(

@@ -220,3 +220,88 @@ def test_submitters_submit_only_for_their_own_organisation(
 
 def test_metrics_run_before_any_data_says_what_to_do(workspace: Path) -> None:
     assert "carehub submit" in run("metrics", "run", code=2)
+
+
+def _workbook(
+    path: Path, sheet: str = "Data", header: list[str] | None = None, blank_rows: int = 0
+) -> Path:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    first = book.active
+    assert first is not None
+    first.title = sheet
+    for _ in range(blank_rows):
+        first.append([])
+    first.append(header if header is not None else HEADER.split(","))
+    first.append(GOOD_ROWS[0].split(","))
+    book.save(path)
+    return path
+
+
+def _zip_bomb(path: Path) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (50 * 1024 * 1024))  # 50 MB of zeros
+    return path
+
+
+def _bytes(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+BAD_WORKBOOKS = {
+    "no such sheet": (lambda p: _workbook(p, sheet="Sheet9"), "no sheet 'Data' (it has 'Sheet9')"),
+    "empty header row": (lambda p: _workbook(p, blank_rows=1), "row 1 of sheet 'Data' is empty"),
+    "zip bomb": (_zip_bomb, "far more data than it holds"),
+    "old xls": (lambda p: _bytes(p, b"\xd0\xcf\x11\xe0" + b"\0" * 600), "old-style .xls"),
+    "broken zip": (
+        lambda p: _bytes(p, b"PK\x03\x04 not really a zip"),
+        "cannot be read as an Excel workbook",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_WORKBOOKS))
+def test_bad_workbooks_are_refused_and_change_nothing(
+    case: str, workspace: Path, tmp_path: Path
+) -> None:
+    mapping = tmp_path / "mapping.yaml"
+    fields = "\n".join(f"  {c}: {c}" for c in HEADER.split(","))
+    mapping.write_text(
+        f"organisation: RAJ\ndataset: ed_attendance\nversion: 2\nsheet: Data\nfields:\n{fields}\n"
+    )
+    run("mappings", "add", str(mapping))
+    make, expected = BAD_WORKBOOKS[case]
+    path = make(tmp_path / "bad.xlsx")
+    before = snapshot(workspace)
+    output = run("submit", "--org", "RAJ", "--dataset", "ed_attendance", str(path), code=5)
+    assert expected in output and "bad.xlsx" in output
+    assert snapshot(workspace) == before
+
+
+def test_a_workbook_is_read_from_its_header_row(workspace: Path, tmp_path: Path) -> None:
+    mapping = tmp_path / "mapping.yaml"
+    fields = "\n".join(f"  {c}: {c}" for c in HEADER.split(",") if c != "department_type")
+    mapping.write_text(
+        "organisation: RAJ\ndataset: ed_attendance\nversion: 2\nsheet: Data\nheader_row: 3\n"
+        f"fields:\n{fields}\n  department_type:\n    value: '01'\n"
+    )
+    run("mappings", "add", str(mapping))
+    header = [c for c in HEADER.split(",") if c != "department_type"]
+    path = _workbook(tmp_path / "ed.xlsx", header=header, blank_rows=2)
+    # the row under the header still has the department type: drop it to match the header
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    sheet = book["Data"]
+    sheet.delete_rows(4)
+    values = GOOD_ROWS[0].split(",")
+    sheet.append(values[:3] + values[4:])
+    book.save(path)
+    receipt = json.loads(
+        run("submit", "--org", "RAJ", "--dataset", "ed_attendance", str(path), "--json")
+    )
+    assert (receipt["rows_read"], receipt["rows_published"]) == (1, 1)

@@ -10,6 +10,7 @@ import duckdb
 from carehub.platform import Platform
 from carehub.synth.ed import EXPECTED_REASONS
 from carehub.synth.ics import Manifest
+from carehub.synth.utc import EXPECTED_REASONS as UTC_EXPECTED_REASONS
 
 
 def test_quarantine_matches_the_planted_defects(
@@ -19,8 +20,9 @@ def test_quarantine_matches_the_planted_defects(
     planted: dict[tuple[str, int], str] = {
         (d.file, d.row): d.kind
         for d in manifest.defects
-        if d.stage == "quarantine" and d.file.startswith("RAJ_ECDS")
+        if d.stage == "quarantine" and (d.file.startswith("RAJ_ECDS") or d.file.endswith(".xlsx"))
     }
+    expected = {**EXPECTED_REASONS, **UTC_EXPECTED_REASONS}
     found: dict[tuple[str, int], set[str]] = defaultdict(set)
     for submission in demo_platform.submissions("ed_attendance"):
         assert submission.quarantine_path is not None
@@ -28,9 +30,10 @@ def test_quarantine_matches_the_planted_defects(
         for row, reasons in duckdb.sql(f"SELECT source_row, reasons FROM '{path}'").fetchall():
             found[submission.filename, row].update(reasons.split(";"))
     assert len(planted) > 100, "the manifest plants defects"
+    assert any(file.endswith(".xlsx") for file, _ in planted), "the UTC workbooks are checked too"
     assert set(found) == set(planted), "the quarantined rows are exactly the planted rows"
     for key, kind in planted.items():
-        if kind in EXPECTED_REASONS:
-            assert found[key] == {EXPECTED_REASONS[kind]}, (key, kind, found[key])
+        if kind in expected:
+            assert found[key] == {expected[kind]}, (key, kind, found[key])
         else:  # shifted columns break several fields at once
             assert "UNKNOWN_CODE:department_type" in found[key], (key, kind, found[key])

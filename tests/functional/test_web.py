@@ -67,12 +67,14 @@ def test_the_json_twin_has_the_series_spc_and_provenance(
     sign_in(client, "viewer")
     document = client.get("/metrics/ed_four_hours.json").json()
     series = {s["facet"]: s["points"] for s in document["series"]}
-    assert set(series) == {"RAJ01", "RAJ02", "RAJ12"}
+    # the trust's three sites and the urgent treatment centre's three (from its workbooks)
+    assert set(series) == {"RAJ01", "RAJ02", "RAJ12", "NUC01A", "NUC01B", "NUC01C"}
     assert all(len(points) == 24 for points in series.values())
     point = series["RAJ12"][-1]
     assert {"value", "mean", "upl", "lpl", "point_type", "period_status"} <= set(point)
     assert point["denominator"] % 5 == 0  # released counts are rounded to 5
-    assert len(document["provenance"]) == 24
+    assert len(document["provenance"]) == 48
+    assert {p["org_code"] for p in document["provenance"]} == {"RAJ", "NUC01"}
     assert {p["period_status"] for p in document["provenance"]} == {"final"}
 
 

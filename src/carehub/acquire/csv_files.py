@@ -68,36 +68,38 @@ def _delimiter(header: str) -> str:
     return best if counts[best] else ","
 
 
-def _refuse(path: Path, problem: str, hint: str) -> DataContractError:
+def refuse(path: Path, problem: str, hint: str) -> DataContractError:
     return DataContractError(f"{path.name}: {problem}", hint=hint)
 
 
 def check_header(path: Path, columns: tuple[str, ...], mapping: FeedMapping) -> tuple[str, ...]:
     """The columns of required fields must be present and the file must look like the dataset;
     return the optional fields whose columns are missing (they are left empty)."""
-    expected = {m.column for m in mapping.fields.values()}
+    expected = {m.column for m in mapping.fields.values() if m.column}
     present = expected & set(columns)
     if len(present) * 2 < len(expected):
-        raise _refuse(
+        raise refuse(
             path,
             f"this does not look like a {mapping.dataset} file: only {len(present)} of the "
             f"{len(expected)} columns the {mapping.organisation} mapping expects are in its header",
             f"check that you chose the right file and dataset (--dataset {mapping.dataset})",
         )
     spec = get_dataset(mapping.dataset)
-    absent = {name: m.column for name, m in mapping.fields.items() if m.column not in columns}
+    absent = {
+        name: m.column for name, m in mapping.fields.items() if m.column and m.column not in columns
+    }
     missing = [
         f"{column!r} (field {name})" for name, column in absent.items() if spec.field(name).required
     ]
     if missing:
-        raise _refuse(
+        raise refuse(
             path,
             f"line 1 (the header) has no column {', no column '.join(missing)}",
             "add the column(s) to the extract, or update the feed mapping if they were renamed",
         )
     duplicates = sorted({c for c in columns if columns.count(c) > 1})
     if duplicates:
-        raise _refuse(
+        raise refuse(
             path,
             f"line 1 repeats column(s) {', '.join(map(repr, duplicates))}",
             "give every column a unique name",
@@ -111,7 +113,7 @@ def open_csv(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[CsvPro
     if not path.is_file():
         raise DataContractError(f"{path}: no such file", hint="check the path and try again")
     if path.stat().st_size == 0:
-        raise _refuse(
+        raise refuse(
             path,
             "the file is empty (0 bytes)",
             "export the file again; it has no header and no rows",
@@ -125,7 +127,7 @@ def open_csv(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[CsvPro
         delimiter = _delimiter(header)
         columns = tuple(next(csv.reader([header], delimiter=delimiter), []))
         if not any(c.strip() for c in columns):
-            raise _refuse(
+            raise refuse(
                 path,
                 "line 1 is blank: the file has no header",
                 "the first line must name the columns",

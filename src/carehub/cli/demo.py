@@ -92,8 +92,8 @@ def _set_up(hub: Platform, manifest: Manifest, folder: Path) -> None:
 
 
 def _submit_all(hub: Platform, manifest: Manifest, folder: Path) -> None:
-    # Workbooks and the other datasets are read once ingestion covers them (issue 4).
-    known = [f for f in manifest.feeds if f.format == "csv" and f.dataset in dataset_names()]
+    # The other datasets are read once the data model covers them (issue 4).
+    known = [f for f in manifest.feeds if f.dataset in dataset_names()]
     with typer.progressbar(known, label="submitting partner files", file=None) as feeds:
         for feed in feeds:
             submitter = hub.actor(f"{feed.org_code.lower()}.submitter")

@@ -20,11 +20,20 @@ class FieldMapping(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    column: str = Field(min_length=1, max_length=200)
+    column: str | None = Field(default=None, min_length=1, max_length=200)
+    value: str | None = Field(
+        default=None, description="a constant for every row, when the file does not say it"
+    )
     format: str | None = Field(
         default=None, description="strftime-style format of a timestamp, e.g. '%d/%m/%Y %H:%M'"
     )
     values: dict[str, str] = Field(default_factory=dict, description="local code -> model code")
+
+    @model_validator(mode="after")
+    def _column_or_value(self) -> Self:
+        if (self.column is None) == (self.value is None):
+            raise ValueError("give either a column or a constant value")
+        return self
 
 
 class FeedMapping(BaseModel):
@@ -36,6 +45,8 @@ class FeedMapping(BaseModel):
     dataset: str = Field(pattern=NAME_PATTERN)
     version: int = Field(ge=1)
     description: str = ""
+    sheet: str | None = Field(default=None, description="Excel: the worksheet (default: the first)")
+    header_row: int = Field(default=1, ge=1, le=1000, description="Excel: the row of column names")
     fields: dict[str, FieldMapping]
 
     @model_validator(mode="before")

@@ -64,6 +64,9 @@ class _Compiler:
         mapped = self.mapping.fields.get(field.name)
         if mapped is None:
             return exp.Null()
+        if mapped.value is not None:  # a constant the mapping supplies for every row
+            return exp.Literal.string(mapped.value)
+        assert mapped.column is not None  # a field mapping has a column or a value
         trimmed = exp.Trim(this=_col(mapped.column))
         return exp.Nullif(this=trimmed, expression=exp.Literal.string(""))
 

@@ -162,6 +162,11 @@ class Standardiser:
         self, session: EngineSession, spec: DatasetSpec, mapping: FeedMapping, profile: SourceFile
     ) -> Period:
         column = mapping.fields[spec.period_field]
+        if column.column is None:
+            raise DataContractError(
+                f"{profile.original.name}: the mapping gives {spec.period_field} as a constant",
+                hint="give the period the file is for with --period yyyy-mm",
+            )
         when = self.engine.try_timestamp(exp.column(column.column, quoted=True), column.format)
         month = self.engine.month_of(when)
         query = (

@@ -41,6 +41,7 @@ from carehub.synth.primary_care import (
     write_opt_outs,
 )
 from carehub.synth.utc import UTC_PROVIDER, UtcFeed
+from carehub.synth.utc import feed_mapping as utc_feed_mapping
 from carehub.synth.world import Defect, Feed, Signal, World
 
 ACUTE_TRUST = ("RAJ", "Mid and South Essex NHS Foundation Trust")  # real ODS code and name
@@ -359,6 +360,12 @@ def generate(
         yaml.safe_dump(_trust_mapping(), sort_keys=False), encoding="utf-8"
     )
     manifest.mappings.append(mapping_path.as_posix())
+    utc_mapping = Path("mappings") / UTC_PROVIDER[0] / "ed_attendance.yaml"
+    (out / utc_mapping).parent.mkdir(parents=True, exist_ok=True)
+    (out / utc_mapping).write_text(
+        yaml.safe_dump(utc_feed_mapping(), sort_keys=False), encoding="utf-8"
+    )
+    manifest.mappings.append(utc_mapping.as_posix())
     ed, admissions = _acute_feeds(world, manifest)
     _urgent_care_feeds(world, manifest, ed)
     _community_feeds(world, manifest, admissions)

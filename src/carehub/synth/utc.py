@@ -39,6 +39,7 @@ COLUMNS = (
     "Sex",
     "Presenting complaint",
     "Outcome",
+    "Ref",
 )
 COMPLAINTS = (
     "Minor injury",
@@ -122,6 +123,8 @@ class UtcFeed:
             arrival = start + timedelta(hours=self.rng.uniform(8, 22))
             timed.append((arrival, resident.nhs_number, self._row(resident, arrival)))
         visits = [row for _, _, row in sorted(timed, key=lambda t: (t[0], t[1]))]
+        for number, row in enumerate(visits, 1):
+            row.append(f"UTC-{period}-{number:05d}")  # the provider's own reference
         defects = [
             self._plant(path.name, n, row, self.rng)
             for n, row in enumerate(visits, 1)
@@ -129,6 +132,41 @@ class UtcFeed:
         ]
         _save(path, period, visits)
         return defects
+
+
+def feed_mapping() -> dict[str, object]:
+    """How the hub maps the UTC's workbook (written to mappings/NUC01/ed_attendance.yaml)."""
+    complaints = {c: "other" for c in COMPLAINTS}
+    complaints.update({"Minor injury": "limb_injury", "Sprain or strain": "limb_injury"})
+    return {
+        "organisation": UTC_PROVIDER[0],
+        "dataset": "ed_attendance",
+        "version": 1,
+        "description": f"{UTC_PROVIDER[1]}: monthly workbook, sheet Attendances, header on row 4",
+        "sheet": "Attendances",
+        "header_row": HEADER_ROW,
+        "fields": {
+            "attendance_id": "Ref",
+            "nhs_number": "Patient NHS No",
+            "site_code": "Site",
+            "department_type": {"value": "03"},  # every UTC attendance is type 3
+            "arrival_at": "Arrival",
+            "initial_assessment_at": "Seen",
+            "departed_at": "Left",
+            "age_years": "Age",
+            "sex": {"column": "Sex", "values": {"Male": "1", "Female": "2"}},
+            "chief_complaint": {"column": "Presenting complaint", "values": complaints},
+            "discharge_destination": {
+                "column": "Outcome",
+                "values": {
+                    "Discharged": "home",
+                    "Referred to GP": "home_gp_follow_up",
+                    "Referred to ED": "transferred",
+                    "Left before seen": "left_before_treatment",
+                },
+            },
+        },
+    }
 
 
 def _save(path: Path, period: Period, rows: list[list[object]]) -> None:

@@ -1,0 +1,30 @@
+"""Open a submitted file by what it is (its bytes, not its name): CSV or an Excel workbook."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+from carehub.acquire.csv_files import CsvProfile, open_csv, refuse
+from carehub.acquire.xlsx_files import open_xlsx
+from carehub.model.mappings import FeedMapping
+
+ZIP_SIGNATURE = b"PK\x03\x04"  # xlsx files are zip archives
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0"  # the old binary .xls format
+
+
+def open_submission(
+    path: Path, mapping: FeedMapping, scratch: Path
+) -> AbstractContextManager[CsvProfile]:
+    if path.is_file():
+        with path.open("rb") as handle:
+            start = handle.read(4)
+        if start == ZIP_SIGNATURE:
+            return open_xlsx(path, mapping, scratch)
+        if start == OLE_SIGNATURE:
+            raise refuse(
+                path,
+                "this is an old-style .xls workbook",
+                "save it as .xlsx or CSV and send it again",
+            )
+    return open_csv(path, mapping, scratch)

@@ -1,0 +1,103 @@
+"""Excel workbooks (xlsx): the mapping's sheet, read from its header row, streamed to a temporary
+UTF-8 CSV so that the one-pass standardisation reads it like any other file.
+
+Date-times become ISO 8601 text, whole numbers lose their ".0", and nothing is evaluated: a
+formula cell gives its cached value. A workbook that would unpack to more than
+MAX_UNCOMPRESSED_BYTES, or compresses suspiciously well, is refused as a likely zip bomb.
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, time
+from pathlib import Path
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from carehub.acquire.csv_files import CsvProfile, check_header, refuse
+from carehub.model.mappings import FeedMapping
+
+MAX_UNCOMPRESSED_BYTES = 1 << 30  # 1 GiB: far above any monthly return, far below memory
+MAX_COMPRESSION_RATIO = 200  # real workbooks compress 5-20 times; zip bombs thousands of times
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _check_archive(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except zipfile.BadZipFile as exc:
+        raise refuse(
+            path, "the file cannot be read as an Excel workbook", "save it again as .xlsx or CSV"
+        ) from exc
+    unpacked = sum(e.file_size for e in entries)
+    packed = max(sum(e.compress_size for e in entries), 1)
+    if unpacked > MAX_UNCOMPRESSED_BYTES or unpacked / packed > MAX_COMPRESSION_RATIO:
+        raise refuse(
+            path,
+            "the workbook would unpack to far more data than it holds (a zip bomb?)",
+            "send the data as CSV, or check the file with your IT security team",
+        )
+
+
+@contextmanager
+def open_xlsx(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[CsvProfile]:
+    """Check a workbook and yield its sheet as a temporary UTF-8 CSV; the copy is removed."""
+    _check_archive(path)
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise refuse(
+            path, "the file cannot be read as an Excel workbook", "save it again as .xlsx or CSV"
+        ) from exc
+    fd, name = tempfile.mkstemp(suffix=".csv", dir=scratch)
+    copy = Path(name)
+    try:
+        sheet_name = mapping.sheet or workbook.sheetnames[0]
+        if sheet_name not in workbook.sheetnames:
+            sheets = ", ".join(repr(s) for s in workbook.sheetnames)
+            raise refuse(
+                path,
+                f"the workbook has no sheet {sheet_name!r} (it has {sheets})",
+                "check the sheet name in the feed mapping",
+            )
+        rows = workbook[sheet_name].iter_rows(min_row=mapping.header_row, values_only=True)
+        header = tuple(_cell_text(v) for v in next(rows, ()))
+        while header and not header[-1]:
+            header = header[:-1]
+        if not any(header):
+            raise refuse(
+                path,
+                f"row {mapping.header_row} of sheet {sheet_name!r} is empty: no header",
+                "set header_row in the feed mapping to the row that names the columns",
+            )
+        missing_optional = check_header(path, header, mapping)
+        with open(fd, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            for row in rows:
+                cells = [_cell_text(v) for v in row[: len(header)]]
+                if any(cells):
+                    writer.writerow(cells + [""] * (len(header) - len(cells)))
+        yield CsvProfile(copy, path, "xlsx", ",", header, missing_optional)
+    finally:
+        workbook.close()
+        copy.unlink(missing_ok=True)
