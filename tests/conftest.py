@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from workspaces import ADMIN, DEMO_PASSWORD, make_platform
 
+from carehub.errors import DataContractError
 from carehub.governance.actors import Role
 from carehub.model.datasets import dataset_names
 from carehub.model.periods import Period
@@ -115,8 +116,14 @@ def demo_platform(
         ("raj.submitter", "RAJ", Role.SUBMITTER),
     ):
         hub.add_user(ADMIN, username, DEMO_PASSWORD, org, role, username.title())
+    broken = {d.file for d in manifest.defects if d.stage == "file"}
     for feed in manifest.feeds:
-        if feed.dataset in dataset_names():
+        if feed.dataset not in dataset_names():
+            continue
+        if Path(feed.path).name in broken:  # planted whole-file defects must be refused
+            with pytest.raises(DataContractError):
+                hub.submit(ADMIN, feed.org_code, feed.dataset, folder / feed.path, feed.period)
+        else:
             hub.submit(ADMIN, feed.org_code, feed.dataset, folder / feed.path, feed.period)
     hub.run_metrics()
     return hub

@@ -173,7 +173,7 @@ def test_unknown_organisation_and_dataset_are_named(workspace: Path, tmp_path: P
     assert "no organisation 'XYZ'" in run(
         "submit", "--org", "XYZ", "--dataset", "ed_attendance", str(path), code=4
     )
-    assert "known datasets: ed_attendance" in run(
+    assert "known datasets: admitted_spell" in run(
         "submit", "--org", "RAJ", "--dataset", "nope", str(path), code=4
     )
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 
+from carehub.model.datasets import dataset_names
 from carehub.platform import Platform
 from carehub.synth.ed import EXPECTED_REASONS
 from carehub.synth.ics import Manifest
@@ -37,3 +38,29 @@ def test_quarantine_matches_the_planted_defects(
             assert found[key] == {expected[kind]}, (key, kind, found[key])
         else:  # shifted columns break several fields at once
             assert "UNKNOWN_CODE:department_type" in found[key], (key, kind, found[key])
+
+
+def test_feeds_without_planted_row_defects_publish_every_row(
+    demo_platform: Platform, synth_ics: tuple[Path, Manifest]
+) -> None:
+    folder, manifest = synth_ics
+    lines = {
+        Path(f.path).name: (folder / f.path).read_text(encoding="utf-8").count("\n") - 1
+        for f in manifest.feeds
+        if f.format == "csv" and f.dataset in dataset_names() and f.dataset != "ed_attendance"
+    }
+    checked = 0
+    for submission in demo_platform.submissions():
+        if submission.dataset == "ed_attendance":
+            continue
+        assert submission.state == "published", submission.filename
+        assert submission.rows_quarantined == 0, submission.filename
+        assert submission.rows_published == lines[submission.filename], submission.filename
+        checked += 1
+    assert {s.dataset for s in demo_platform.submissions()} >= {
+        "admitted_spell",
+        "bed_sitrep",
+        "ambulance_incident",
+        "nhs111_call",
+    }
+    assert checked > 80

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from carehub.cli.output import handles_errors, message, one_of
+from carehub.errors import DataContractError
 from carehub.model.datasets import dataset_names
 from carehub.model.periods import Period
 from carehub.platform import Actor, Platform, Role
@@ -94,10 +95,16 @@ def _set_up(hub: Platform, manifest: Manifest, folder: Path) -> None:
 def _submit_all(hub: Platform, manifest: Manifest, folder: Path) -> None:
     # The other datasets are read once the data model covers them (issue 4).
     known = [f for f in manifest.feeds if f.dataset in dataset_names()]
+    refused: list[str] = []
     with typer.progressbar(known, label="submitting partner files", file=None) as feeds:
         for feed in feeds:
             submitter = hub.actor(f"{feed.org_code.lower()}.submitter")
-            hub.submit(submitter, feed.org_code, feed.dataset, folder / feed.path, feed.period)
+            try:
+                hub.submit(submitter, feed.org_code, feed.dataset, folder / feed.path, feed.period)
+            except DataContractError as error:  # the synthetic ICS plants broken files
+                refused.append(error.message)
+    for text in refused:
+        message(f"refused, as the partner would be told: {text}")
 
 
 @handles_errors

@@ -30,4 +30,8 @@ REASON_HELP: dict[str, str] = {
     "ASSESSMENT_AFTER_DEPARTURE": "the initial assessment is after the departure time",
     "DECISION_BEFORE_ARRIVAL": "the decision to admit is before the arrival time",
     "DECISION_AFTER_DEPARTURE": "the decision to admit is after the departure time",
+    "DISCHARGE_BEFORE_ADMISSION": "the discharge is before the admission",
+    "RESPONSE_BEFORE_CALL": "the response is before the call",
+    "ARRIVAL_BEFORE_RESPONSE": "the arrival at hospital is before the response",
+    "HANDOVER_BEFORE_ARRIVAL": "the handover is before the arrival at hospital",
 }

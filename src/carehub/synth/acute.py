@@ -338,6 +338,45 @@ SITREP_COLUMNS = (
 ISO_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
+def spell_mapping(org: str) -> dict[str, object]:
+    return {
+        "organisation": org,
+        "dataset": "admitted_spell",
+        "version": 1,
+        "description": "SUS-like spell extract in the trust's own layout",
+        "fields": {
+            "spell_id": "SpellNumber",
+            "nhs_number": "NHSNumber",
+            "site_code": "SiteCode",
+            "admission_method": "AdmissionMethod",
+            "admitted_at": "AdmissionDateTime",
+            "discharged_at": "DischargeDateTime",
+            "discharge_destination": "DischargeDestination",
+            "primary_diagnosis": "PrimaryDiagnosis",
+            "age_years": "AgeOnAdmission",
+            "sex": "Sex",
+            "critical_care_days": "CriticalCareDays",
+        },
+    }
+
+
+def sitrep_mapping(org: str) -> dict[str, object]:
+    return {
+        "organisation": org,
+        "dataset": "bed_sitrep",
+        "version": 1,
+        "description": "daily UEC sitrep in the trust's own layout",
+        "fields": {
+            "reported_on": "Date",
+            "site_code": "SiteCode",
+            "general_acute_open": "GA_Beds_Open",
+            "general_acute_occupied": "GA_Beds_Occupied",
+            "critical_care_open": "CC_Beds_Open",
+            "critical_care_occupied": "CC_Beds_Occupied",
+        },
+    }
+
+
 def write_spells(path: Path, admissions: list[Admission]) -> int:
     """Spells that ended in the month, in the trust's SUS-like layout (ISO dates)."""
     rows = [

@@ -10,6 +10,7 @@ handover times depend on the receiving site, winter and the planted signals.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -54,6 +55,30 @@ class Incident:
     outcome: str  # STC see and convey, STR see treat and refer, HT hear and treat
     response: datetime | None
     visit: Visit | None  # the ED visit of a conveyed patient
+
+
+def feed_mapping() -> dict[str, object]:
+    return {
+        "organisation": AMBULANCE_TRUST[0],
+        "dataset": "ambulance_incident",
+        "version": 1,
+        "description": "CAD extract in the ambulance trust's own layout",
+        "fields": {
+            "incident_id": "IncidentRef",
+            "nhs_number": "NHSNumber",
+            "call_at": "CallDateTime",
+            "category": "Category",
+            "responded_at": "ResponseDateTime",
+            "outcome": {
+                "column": "Outcome",
+                "values": {"STC": "conveyed", "STR": "see_and_treat", "HT": "hear_and_treat"},
+            },
+            "incident_area": "IncidentArea",
+            "destination_site": "DestinationSite",
+            "hospital_arrival_at": "HospitalArrivalDateTime",
+            "handover_at": "HandoverDateTime",
+        },
+    }
 
 
 def _winter(period: Period) -> float:
@@ -142,8 +167,17 @@ class AmbulanceFeed:
             )
         return incidents
 
-    def write(self, path: Path, visits: list[Visit], period: Period) -> int:
-        incidents = [self._conveyed(v, period) for v in visits if v.by_ambulance]
-        incidents.extend(self._not_conveyed(period))
-        incidents.sort(key=lambda i: (i.call, i.nhs_number))
+    def plan(self, visits_by_month: dict[str, list[Visit]]) -> None:
+        """Every incident of the span, filed by the month of the call (a conveyed patient who
+        arrived just after midnight on the 1st may have called in the month before)."""
+        self.by_month: dict[str, list[Incident]] = defaultdict(list)
+        for period in self.world.periods:
+            visits = visits_by_month.get(str(period), [])
+            incidents = [self._conveyed(v, period) for v in visits if v.by_ambulance]
+            incidents.extend(self._not_conveyed(period))
+            for incident in incidents:
+                self.by_month[str(Period.of(incident.call.date()))].append(incident)
+
+    def write(self, path: Path, period: Period) -> int:
+        incidents = sorted(self.by_month.get(str(period), []), key=lambda i: (i.call, i.nhs_number))
         return write_csv(path, COLUMNS, [self._row(i, period) for i in incidents])

@@ -20,6 +20,7 @@ import yaml
 from carehub.model.periods import Period
 from carehub.synth import acute
 from carehub.synth.ambulance import AMBULANCE_TRUST, C2_KPI, HANDOVER_KPI, AmbulanceFeed
+from carehub.synth.ambulance import feed_mapping as ambulance_mapping
 from carehub.synth.capacity import COMMUNITY_TRUST, COUNCILS, CapacityModel
 from carehub.synth.delivery import deliver
 from carehub.synth.dpp import PROVIDERS, DppModel, provider_parameters
@@ -32,6 +33,7 @@ from carehub.synth.nhs111 import (
     NHS111_PROVIDER,
     Nhs111Feed,
 )
+from carehub.synth.nhs111 import feed_mapping as nhs111_mapping
 from carehub.synth.population import RISK_MODEL, PopulationBuilder, Resident
 from carehub.synth.primary_care import (
     OPT_OUT_SOURCE,
@@ -284,11 +286,12 @@ def _acute_feeds(world: World, manifest: Manifest) -> tuple[EdModel, list[acute.
 
 def _urgent_care_feeds(world: World, manifest: Manifest, ed: EdModel) -> None:
     ambulance, calls, utc = AmbulanceFeed(world), Nhs111Feed(world), UtcFeed(world)
+    ambulance.plan(ed.by_month)
     for period in world.periods:
         relative = _feed_path(
             AMBULANCE_TRUST[0], "ambulance_incident", f"{AMBULANCE_TRUST[0]}_CAD_{period}.csv"
         )
-        ambulance.write(world.out / relative, ed.by_month[str(period)], period)
+        ambulance.write(world.out / relative, period)
         manifest.feeds.append(
             Feed(AMBULANCE_TRUST[0], "ambulance_incident", str(period), relative.as_posix())
         )
@@ -360,12 +363,17 @@ def generate(
         yaml.safe_dump(_trust_mapping(), sort_keys=False), encoding="utf-8"
     )
     manifest.mappings.append(mapping_path.as_posix())
-    utc_mapping = Path("mappings") / UTC_PROVIDER[0] / "ed_attendance.yaml"
-    (out / utc_mapping).parent.mkdir(parents=True, exist_ok=True)
-    (out / utc_mapping).write_text(
-        yaml.safe_dump(utc_feed_mapping(), sort_keys=False), encoding="utf-8"
-    )
-    manifest.mappings.append(utc_mapping.as_posix())
+    for mapping in (
+        utc_feed_mapping(),
+        acute.spell_mapping(ACUTE_TRUST[0]),
+        acute.sitrep_mapping(ACUTE_TRUST[0]),
+        ambulance_mapping(),
+        nhs111_mapping(),
+    ):
+        relative = Path("mappings") / str(mapping["organisation"]) / f"{mapping['dataset']}.yaml"
+        (out / relative).parent.mkdir(parents=True, exist_ok=True)
+        (out / relative).write_text(yaml.safe_dump(mapping, sort_keys=False), encoding="utf-8")
+        manifest.mappings.append(relative.as_posix())
     ed, admissions = _acute_feeds(world, manifest)
     _urgent_care_feeds(world, manifest, ed)
     _community_feeds(world, manifest, admissions)

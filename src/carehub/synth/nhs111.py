@@ -76,6 +76,43 @@ HOUR_WEIGHTS = (
 )
 
 
+def feed_mapping() -> dict[str, object]:
+    return {
+        "organisation": NHS111_PROVIDER[0],
+        "dataset": "nhs111_call",
+        "version": 1,
+        "description": "call extract in the NHS 111 provider's own layout",
+        "fields": {
+            "call_id": "CallRef",
+            "nhs_number": "NHSNumber",
+            "called_at": {"column": "CallDateTime", "format": "%d/%m/%Y %H:%M:%S"},
+            "age_years": "AgeAtCall",
+            "caller_area": "CallerArea",
+            "disposition": {
+                "column": "Disposition",
+                "values": {
+                    "AMB": "ambulance",
+                    "ED": "emergency_department",
+                    "UTC": "urgent_treatment_centre",
+                    "GP_URGENT": "gp_urgent",
+                    "GP_ROUTINE": "gp_routine",
+                    "PHARMACY": "pharmacy",
+                    "DENTAL": "dental",
+                    "SELF_CARE": "self_care",
+                    "OTHER": "other",
+                },
+            },
+            "clinical_input": "ClinicalInput",
+            "services_offered": "ServicesOffered",
+            "service_taken_up": "ServiceTakenUp",
+            "first_choice_rejected_reason": {
+                "column": "FirstChoiceRejectedReason",
+                "values": {r: r.lower() for r in REASONS},
+            },
+        },
+    }
+
+
 def dos_services(areas: list[str]) -> dict[str, list[tuple[str, str]]]:
     """Synthetic DoS services: (service id, area) by service type."""
     services: dict[str, list[tuple[str, str]]] = {}
