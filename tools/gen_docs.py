@@ -445,6 +445,7 @@ FIELD_TYPES = {
     FieldType.STRING: "text",
     FieldType.CODE: "code",
     FieldType.INTEGER: "whole number",
+    FieldType.DECIMAL: "number",
     FieldType.TIMESTAMP: "date and time",
     FieldType.NHS_NUMBER: "NHS number",
 }
@@ -514,7 +515,12 @@ def dataset_section(spec: DatasetSpec) -> list[str]:
         *facts(
             [
                 ("Dataset name", code(spec.name)),
-                ("Reporting month", f"each row belongs to the month of its `{spec.period_field}`"),
+                (
+                    "Reporting month",
+                    f"each row belongs to the month of its `{spec.period_field}`"
+                    if spec.period_field
+                    else "a snapshot: the month the file is submitted for",
+                ),
                 ("Freeze", freeze),
             ]
         ),

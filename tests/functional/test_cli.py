@@ -130,6 +130,7 @@ BAD_INPUTS = {
         + "\n",
         "rows span 2 months",
     ),
+    "utf-16": (HEADER + "\n" + GOOD_ROWS[0] + "\n", "encoded as UTF-16"),
     "ragged csv": (
         HEADER + "\nA1,9990000018,RAJ01,01,2025-01-03 10:00:00\n",
         "cannot be read as CSV",
@@ -142,7 +143,10 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(
     case: str, workspace: Path, tmp_path: Path
 ) -> None:
     content, expected = BAD_INPUTS[case]
-    path = tmp_path / "bad.csv" if content is None else write(tmp_path, "bad.csv", content)
+    encoding = "utf-16" if case == "utf-16" else "utf-8"
+    path = (
+        tmp_path / "bad.csv" if content is None else write(tmp_path, "bad.csv", content, encoding)
+    )
     before = snapshot(workspace)
     output = run("submit", "--org", "RAJ", "--dataset", "ed_attendance", str(path), code=5)
     assert expected in output and "bad.csv" in output and "hint:" in output

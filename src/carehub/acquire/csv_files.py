@@ -22,6 +22,7 @@ from carehub.model.mappings import FeedMapping
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 READ_CHUNK_CHARS = 1 << 20
 UTF8_BOM = codecs.BOM_UTF8
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,13 @@ def open_csv(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[CsvPro
             "the file is empty (0 bytes)",
             "export the file again; it has no header and no rows",
         )
+    with path.open("rb") as handle:
+        if handle.read(2) in UTF16_BOMS:
+            raise refuse(
+                path,
+                'the file is encoded as UTF-16 (Excel\'s "Unicode text")',
+                'save it as "CSV UTF-8 (comma delimited)" and send it again',
+            )
     utf8 = _is_utf8(path)
     readable = path if utf8 else _transcode(path, "cp1252", scratch)
     try:

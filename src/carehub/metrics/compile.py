@@ -30,6 +30,7 @@ def _all(conditions: list[exp.Expr]) -> exp.Expr:
 def compile_metric(definition: MetricDefinition, source: exp.Expr, engine: Engine) -> exp.Select:
     """SELECT facet, period, numerator, denominator FROM source GROUP BY facet, period."""
     period_field = definition.dataset_spec.period_field
+    assert period_field is not None  # MetricDefinition only accepts datasets with a period field
     denominator = _all([condition_sql(c, engine) for c in definition.denominator])
     numerator = exp.and_(
         denominator, _all([condition_sql(c, engine) for c in definition.numerator])

@@ -23,6 +23,7 @@ class FieldType(StrEnum):
     STRING = "string"
     CODE = "code"
     INTEGER = "integer"
+    DECIMAL = "decimal"
     TIMESTAMP = "timestamp"
     NHS_NUMBER = "nhs_number"
 
@@ -82,7 +83,12 @@ class DatasetSpec(BaseModel):
     name: str = Field(pattern=NAME_PATTERN)
     title: str
     description: str
-    period_field: str = Field(pattern=NAME_PATTERN)
+    period_field: str | None = Field(
+        default=None,
+        pattern=NAME_PATTERN,
+        description="The timestamp that places a row in its month; none for a snapshot dataset, "
+        "whose period is the one the file is submitted for",
+    )
     freeze_after_days: int = Field(ge=0, le=366)
     fields: tuple[FieldSpec, ...]
     code_sets: dict[str, CodeSet] = {}
@@ -100,7 +106,7 @@ class DatasetSpec(BaseModel):
             for name in (rule.earlier, rule.later):
                 if self.field(name).type is not FieldType.TIMESTAMP:
                     raise ValueError(f"sequence rule field {name} is not a timestamp")
-        if self.field(self.period_field).type is not FieldType.TIMESTAMP:
+        if self.period_field and self.field(self.period_field).type is not FieldType.TIMESTAMP:
             raise ValueError("period_field must be a timestamp field")
         return self
 

@@ -76,6 +76,8 @@ class MetricDefinition(BaseModel):
     def _fits_the_dataset(self) -> Self:
         spec = get_dataset(self.dataset)
         spec.field(self.facet)
+        if spec.period_field is None:
+            raise ValueError(f"dataset {self.dataset} is a snapshot: a KPI needs a period field")
         for condition in (*self.numerator, *self.denominator):
             _check_condition(spec, condition)
         if self.target is not None and self.target_source is None:

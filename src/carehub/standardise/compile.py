@@ -77,6 +77,8 @@ class _Compiler:
             return self.engine.try_timestamp(raw, mapped.format if mapped else None)
         if field.type is FieldType.INTEGER:
             return self.engine.try_integer(raw)
+        if field.type is FieldType.DECIMAL:
+            return self.engine.try_decimal(raw)
         if field.type is FieldType.CODE:
             return self._translated_code(field, raw)
         if field.type is FieldType.NHS_NUMBER:
@@ -141,6 +143,7 @@ class _Compiler:
         code = {
             FieldType.TIMESTAMP: Reason.INVALID_TIMESTAMP,
             FieldType.INTEGER: Reason.NOT_AN_INTEGER,
+            FieldType.DECIMAL: Reason.NOT_A_NUMBER,
             FieldType.CODE: Reason.UNKNOWN_CODE,
             FieldType.NHS_NUMBER: Reason.NHS_NUMBER_INVALID,
         }.get(field.type)
@@ -170,6 +173,8 @@ class _Compiler:
         for rule in self.spec.sequence_rules:
             later_first = exp.LT(this=_col(rule.later), expression=_col(rule.earlier))
             reasons.append(_reason(later_first, rule.reason, rule.later))
+        if self.spec.period_field is None:  # a snapshot: the period is the submission's
+            return reasons
         start = exp.cast(exp.Literal.string(period.start_at().isoformat(sep=" ")), "TIMESTAMP")
         end = exp.cast(exp.Literal.string(period.end_at().isoformat(sep=" ")), "TIMESTAMP")
         when = _col(self.spec.period_field)

@@ -9,6 +9,7 @@ class Reason(StrEnum):
     MISSING_VALUE = "MISSING_VALUE"
     INVALID_TIMESTAMP = "INVALID_TIMESTAMP"
     NOT_AN_INTEGER = "NOT_AN_INTEGER"
+    NOT_A_NUMBER = "NOT_A_NUMBER"
     OUT_OF_RANGE = "OUT_OF_RANGE"
     UNKNOWN_CODE = "UNKNOWN_CODE"
     NHS_NUMBER_INVALID = "NHS_NUMBER_INVALID"
@@ -19,6 +20,7 @@ REASON_HELP: dict[str, str] = {
     Reason.MISSING_VALUE: "a required field is empty: fill it in at source",
     Reason.INVALID_TIMESTAMP: "the date and time does not match the agreed format",
     Reason.NOT_AN_INTEGER: "the value is not a whole number",
+    Reason.NOT_A_NUMBER: "the value is not a number (write decimals with a point, no separators)",
     Reason.OUT_OF_RANGE: "the number is outside the plausible range of the field",
     Reason.UNKNOWN_CODE: "the code is not in the field's code set (or the feed's translation)",
     Reason.NHS_NUMBER_INVALID: (
@@ -31,6 +33,7 @@ REASON_HELP: dict[str, str] = {
     "DECISION_BEFORE_ARRIVAL": "the decision to admit is before the arrival time",
     "DECISION_AFTER_DEPARTURE": "the decision to admit is after the departure time",
     "DISCHARGE_BEFORE_ADMISSION": "the discharge is before the admission",
+    "REGISTERED_BEFORE_BIRTH": "the registration date is before the date of birth",
     "RESPONSE_BEFORE_CALL": "the response is before the call",
     "ARRIVAL_BEFORE_RESPONSE": "the arrival at hospital is before the response",
     "HANDOVER_BEFORE_ARRIVAL": "the handover is before the arrival at hospital",

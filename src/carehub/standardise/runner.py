@@ -161,6 +161,12 @@ class Standardiser:
     def _infer_period(
         self, session: EngineSession, spec: DatasetSpec, mapping: FeedMapping, profile: SourceFile
     ) -> Period:
+        if spec.period_field is None:
+            raise DataContractError(
+                f"{profile.original.name}: {spec.name} is a snapshot, so its rows do not say "
+                "which period the file is for",
+                hint="give the period with --period yyyy-mm",
+            )
         column = mapping.fields[spec.period_field]
         if column.column is None:
             raise DataContractError(

@@ -47,6 +47,40 @@ SOCIAL_CARE_COLUMNS = (
 )
 
 
+def feed_mappings() -> list[dict[str, object]]:
+    community = {
+        "organisation": COMMUNITY_TRUST[0],
+        "dataset": "community_beds",
+        "version": 1,
+        "description": "community trust daily bed return",
+        "fields": {
+            "reported_on": "Date",
+            "unit_code": "UnitCode",
+            "beds_open": "BedsOpen",
+            "beds_occupied": "BedsOccupied",
+        },
+    }
+    councils = [
+        {
+            "organisation": code,
+            "dataset": "social_care",
+            "version": 1,
+            "description": f"{name}: weekly adult social care return",
+            "fields": {
+                "week_ending": "WeekEnding",
+                "council_code": "CouncilCode",
+                "care_home_beds": "CareHomeBeds",
+                "care_home_vacancies": "CareHomeVacancies",
+                "awaiting_in_acute_bed": "AwaitingInAcuteBed",
+                "awaiting_in_community_bed": "AwaitingInCommunityBed",
+                "awaiting_at_home": "AwaitingAtHome",
+            },
+        }
+        for code, (name, _) in COUNCILS.items()
+    ]
+    return [community, *councils]
+
+
 class CapacityModel:
     def __init__(self, world: World, admissions: list[Admission]) -> None:
         self.world = world

@@ -90,6 +90,28 @@ class Referral:
     events: list[list[str]]
 
 
+def feed_mappings() -> list[dict[str, object]]:
+    return [
+        {
+            "organisation": p.code,
+            "dataset": "dpp_event",
+            "version": 1,
+            "description": f"{p.name}: monthly event extract",
+            "fields": {
+                "event_on": "EventDate",
+                "referral_id": "ReferralRef",
+                "nhs_number": "NHSNumber",
+                "practice_code": "PracticeCode",
+                "event_type": "EventType",
+                "session_number": "SessionNumber",
+                "weight_kg": "WeightKg",
+                "hba1c_mmol_mol": "HbA1c",
+            },
+        }
+        for p in PROVIDERS
+    ]
+
+
 class DppModel:
     def __init__(self, world: World) -> None:
         self.world = world

@@ -22,8 +22,10 @@ from carehub.synth import acute
 from carehub.synth.ambulance import AMBULANCE_TRUST, C2_KPI, HANDOVER_KPI, AmbulanceFeed
 from carehub.synth.ambulance import feed_mapping as ambulance_mapping
 from carehub.synth.capacity import COMMUNITY_TRUST, COUNCILS, CapacityModel
+from carehub.synth.capacity import feed_mappings as capacity_mappings
 from carehub.synth.delivery import deliver
 from carehub.synth.dpp import PROVIDERS, DppModel, provider_parameters
+from carehub.synth.dpp import feed_mappings as dpp_mappings
 from carehub.synth.ed import TRUST_DATE_FORMAT, EdFeedWriter, EdModel, Site
 from carehub.synth.footprint import Footprint, load_footprint
 from carehub.synth.lifecycle import Lifecycle, spare_numbers_needed
@@ -42,6 +44,7 @@ from carehub.synth.primary_care import (
     snapshot_dates,
     write_opt_outs,
 )
+from carehub.synth.primary_care import feed_mappings as primary_care_mappings
 from carehub.synth.utc import UTC_PROVIDER, UtcFeed
 from carehub.synth.utc import feed_mapping as utc_feed_mapping
 from carehub.synth.world import Defect, Feed, Signal, World
@@ -363,13 +366,17 @@ def generate(
         yaml.safe_dump(_trust_mapping(), sort_keys=False), encoding="utf-8"
     )
     manifest.mappings.append(mapping_path.as_posix())
-    for mapping in (
+    mappings = [
         utc_feed_mapping(),
         acute.spell_mapping(ACUTE_TRUST[0]),
         acute.sitrep_mapping(ACUTE_TRUST[0]),
         ambulance_mapping(),
         nhs111_mapping(),
-    ):
+        *primary_care_mappings(),
+        *capacity_mappings(),
+        *dpp_mappings(),
+    ]
+    for mapping in mappings:
         relative = Path("mappings") / str(mapping["organisation"]) / f"{mapping['dataset']}.yaml"
         (out / relative).parent.mkdir(parents=True, exist_ok=True)
         (out / relative).write_text(yaml.safe_dump(mapping, sort_keys=False), encoding="utf-8")

@@ -39,6 +39,46 @@ REGISTER_COLUMNS = ("NHSNumber", "PracticeCode", "Register", "SnomedCode", "Date
 OPT_OUT_COLUMNS = ("NHSNumber",)
 
 
+def feed_mappings() -> list[dict[str, object]]:
+    icb, source = PRIMARY_CARE_EXTRACT[0], OPT_OUT_SOURCE[0]
+    return [
+        {
+            "organisation": icb,
+            "dataset": "gp_registration",
+            "version": 1,
+            "description": "primary care data service: registrations snapshot",
+            "fields": {
+                "nhs_number": "NHSNumber",
+                "practice_code": "PracticeCode",
+                "registered_on": "RegistrationDate",
+                "postcode": "Postcode",
+                "sex": "Sex",
+                "birth_date": "DateOfBirth",
+            },
+        },
+        {
+            "organisation": icb,
+            "dataset": "ltc_register",
+            "version": 1,
+            "description": "primary care data service: QOF registers snapshot",
+            "fields": {
+                "nhs_number": "NHSNumber",
+                "practice_code": "PracticeCode",
+                "register": "Register",
+                "snomed_code": "SnomedCode",
+                "first_recorded_on": "DateFirstRecorded",
+            },
+        },
+        {
+            "organisation": source,
+            "dataset": "national_opt_out",
+            "version": 1,
+            "description": "national data opt-out list",
+            "fields": {"nhs_number": "NHSNumber"},
+        },
+    ]
+
+
 def snapshot_dates(world: World) -> list[date]:
     """The first day of the span and each 1 April after it."""
     first, last = world.periods[0].start, world.periods[-1].end

@@ -71,6 +71,10 @@ class Engine(Protocol):
 
     def try_integer(self, value: exp.Expr) -> exp.Expr: ...
 
+    def try_decimal(self, value: exp.Expr) -> exp.Expr:
+        """Text to a double-precision number, NULL if it is not one."""
+        ...
+
     def full_match(self, value: exp.Expr, pattern: str) -> exp.Expr: ...
 
     def digit_at(self, value: exp.Expr, position: int) -> exp.Expr:

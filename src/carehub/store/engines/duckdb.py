@@ -108,6 +108,9 @@ class DuckDBEngine:
     def try_integer(self, value: exp.Expr) -> exp.Expr:
         return exp.TryCast(this=_call("trim", value), to=exp.DataType.build("BIGINT"))
 
+    def try_decimal(self, value: exp.Expr) -> exp.Expr:
+        return exp.TryCast(this=_call("trim", value), to=exp.DataType.build("DOUBLE"))
+
     def full_match(self, value: exp.Expr, pattern: str) -> exp.Expr:
         return _call("regexp_full_match", value, _text(pattern))
 
