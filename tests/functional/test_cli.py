@@ -309,3 +309,48 @@ def test_a_workbook_is_read_from_its_header_row(workspace: Path, tmp_path: Path)
         run("submit", "--org", "RAJ", "--dataset", "ed_attendance", str(path), "--json")
     )
     assert (receipt["rows_read"], receipt["rows_published"]) == (1, 1)
+
+
+def _records() -> list[dict[str, str]]:
+    return [dict(zip(HEADER.split(","), row.split(","), strict=True)) for row in GOOD_ROWS]
+
+
+def test_parquet_and_json_lines_are_read(workspace: Path, tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    records = _records()
+    parquet = tmp_path / "ed.parquet"
+    pq.write_table(pa.Table.from_pylist(records), parquet)
+    receipt = json.loads(
+        run("submit", "--org", "RAJ", "--dataset", "ed_attendance", str(parquet), "--json")
+    )
+    assert (receipt["rows_read"], receipt["rows_published"]) == (4, 3)
+    lines = tmp_path / "ed.jsonl"
+    lines.write_text(
+        "\n".join(json.dumps({**r, "attendance_id": r["attendance_id"] + "J"}) for r in records)
+        + "\n"
+    )
+    receipt = json.loads(
+        run("submit", "--org", "RAJ", "--dataset", "ed_attendance", str(lines), "--json")
+    )
+    assert (receipt["rows_read"], receipt["rows_published"], receipt["superseded"]) == (4, 3, 1)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ('{"attendance_id": "A1"\n', "line 1 is not valid JSON"),
+        ("[1, 2]\n", "is not a JSON object"),
+        ('{"x": "9990000018"}\n', "does not look like a ed_attendance file"),
+        ("PAR1 this is not parquet", "cannot be read as Parquet"),
+    ],
+)
+def test_bad_json_lines_and_parquet_are_refused(
+    content: str, expected: str, workspace: Path, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "bad.jsonl", content)
+    before = snapshot(workspace)
+    output = run("submit", "--org", "RAJ", "--dataset", "ed_attendance", str(path), code=5)
+    assert expected in output and "9990000018" not in output
+    assert snapshot(workspace) == before

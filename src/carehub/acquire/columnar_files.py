@@ -1,0 +1,121 @@
+"""Parquet and JSON lines submissions, streamed to a temporary UTF-8 CSV (memory stays bounded)
+so that the one-pass standardisation reads them like any other file."""
+
+from __future__ import annotations
+
+import csv
+import json
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from pyarrow import ArrowException
+
+from carehub.acquire.csv_files import CsvProfile, check_header, refuse
+from carehub.model.mappings import FeedMapping
+
+BATCH_ROWS = 50_000  # Parquet rows read at a time
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+@contextmanager
+def _as_csv(
+    path: Path,
+    header: tuple[str, ...],
+    rows: Iterable[list[str]],
+    mapping: FeedMapping,
+    scratch: Path,
+) -> Iterator[CsvProfile]:
+    missing_optional = check_header(path, header, mapping)
+    fd, name = tempfile.mkstemp(suffix=".csv", dir=scratch)
+    copy = Path(name)
+    try:
+        with open(fd, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(rows)
+        yield CsvProfile(
+            copy, path, path.suffix.lstrip(".") or "columnar", ",", header, missing_optional
+        )
+    finally:
+        copy.unlink(missing_ok=True)
+
+
+def _parquet_rows(source: pq.ParquetFile, header: tuple[str, ...]) -> Iterator[list[str]]:
+    for batch in source.iter_batches(batch_size=BATCH_ROWS):
+        columns = [batch.column(name).to_pylist() for name in header]
+        for values in zip(*columns, strict=True):
+            yield [_text(v) for v in values]
+
+
+@contextmanager
+def open_parquet(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[CsvProfile]:
+    try:
+        source = pq.ParquetFile(path)
+    except (ArrowException, OSError) as exc:
+        raise refuse(
+            path, "the file cannot be read as Parquet", "write the file again, or send CSV"
+        ) from exc
+    header = tuple(source.schema_arrow.names)
+    with _as_csv(path, header, _parquet_rows(source, header), mapping, scratch) as profile:
+        yield profile
+
+
+def _json_objects(path: Path) -> Iterator[tuple[int, dict[str, object]]]:
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise refuse(
+                    path,
+                    f"line {number} is not valid JSON ({exc.msg}, column {exc.colno})",
+                    "send one JSON object per line (JSON lines)",
+                ) from None
+            if not isinstance(record, dict):
+                raise refuse(
+                    path, f"line {number} is not a JSON object", "send one JSON object per line"
+                )
+            yield number, record
+
+
+@contextmanager
+def open_jsonl(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[CsvProfile]:
+    """JSON lines: the keys of the first object are the columns; later objects may omit keys."""
+    objects = _json_objects(path)
+    first = next(objects, None)
+    if first is None:
+        raise refuse(path, "the file has no JSON objects", "send one JSON object per line")
+    header = tuple(first[1])
+
+    def rows() -> Iterator[list[str]]:
+        yield [_text(first[1].get(k)) for k in header]
+        for number, record in objects:
+            extra = set(record) - set(header)
+            if extra:
+                raise refuse(
+                    path,
+                    f"line {number} has keys the first line does not "
+                    f"({', '.join(sorted(map(repr, extra)))})",
+                    "give every object the same keys",
+                )
+            yield [_text(record.get(k)) for k in header]
+
+    with _as_csv(path, header, rows(), mapping, scratch) as profile:
+        yield profile
