@@ -8,28 +8,16 @@ import json
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
 from pathlib import Path
 
 import pyarrow.parquet as pq
 from pyarrow import ArrowException
 
 from carehub.acquire.csv_files import CsvProfile, check_header, refuse
+from carehub.acquire.values import as_text
 from carehub.model.mappings import FeedMapping
 
 BATCH_ROWS = 50_000  # Parquet rows read at a time
-
-
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 @contextmanager
@@ -59,7 +47,7 @@ def _parquet_rows(source: pq.ParquetFile, header: tuple[str, ...]) -> Iterator[l
     for batch in source.iter_batches(batch_size=BATCH_ROWS):
         columns = [batch.column(name).to_pylist() for name in header]
         for values in zip(*columns, strict=True):
-            yield [_text(v) for v in values]
+            yield [as_text(v) for v in values]
 
 
 @contextmanager
@@ -105,7 +93,7 @@ def open_jsonl(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[CsvP
     header = tuple(first[1])
 
     def rows() -> Iterator[list[str]]:
-        yield [_text(first[1].get(k)) for k in header]
+        yield [as_text(first[1].get(k)) for k in header]
         for number, record in objects:
             extra = set(record) - set(header)
             if extra:
@@ -115,7 +103,7 @@ def open_jsonl(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[CsvP
                     f"({', '.join(sorted(map(repr, extra)))})",
                     "give every object the same keys",
                 )
-            yield [_text(record.get(k)) for k in header]
+            yield [as_text(record.get(k)) for k in header]
 
     with _as_csv(path, header, rows(), mapping, scratch) as profile:
         yield profile

@@ -13,31 +13,17 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, time
 from pathlib import Path
 
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from carehub.acquire.csv_files import CsvProfile, check_header, refuse
+from carehub.acquire.values import as_text
 from carehub.model.mappings import FeedMapping
 
 MAX_UNCOMPRESSED_BYTES = 1 << 30  # 1 GiB: far above any monthly return, far below memory
 MAX_COMPRESSION_RATIO = 200  # real workbooks compress 5-20 times; zip bombs thousands of times
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, time):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def _check_archive(path: Path) -> None:
@@ -80,7 +66,7 @@ def open_xlsx(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[CsvPr
                 "check the sheet name in the feed mapping",
             )
         rows = workbook[sheet_name].iter_rows(min_row=mapping.header_row, values_only=True)
-        header = tuple(_cell_text(v) for v in next(rows, ()))
+        header = tuple(as_text(v) for v in next(rows, ()))
         while header and not header[-1]:
             header = header[:-1]
         if not any(header):
@@ -94,7 +80,7 @@ def open_xlsx(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[CsvPr
             writer = csv.writer(handle)
             writer.writerow(header)
             for row in rows:
-                cells = [_cell_text(v) for v in row[: len(header)]]
+                cells = [as_text(v) for v in row[: len(header)]]
                 if any(cells):
                     writer.writerow(cells + [""] * (len(header) - len(cells)))
         yield CsvProfile(copy, path, "xlsx", ",", header, missing_optional)
