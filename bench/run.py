@@ -9,15 +9,14 @@ on which data and machine, and writes the same to bench/results/slice.json.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform as host
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
+
+from reporting import machine, save
 
 from carehub.errors import DataContractError
 from carehub.governance.actors import Actor, Role
@@ -84,7 +83,7 @@ def run(months: int, seed: int, root: Path) -> dict[str, object]:
         "rows": rows,
         "seconds": {k: round(v, 3) for k, v in seconds.items()},
         "rows_per_second_submit": round(rows / seconds["submit_all"]),
-        "machine": f"{host.machine()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}",
+        "machine": machine(),
         "command": f"uv run python bench/run.py --months {months} --seed {seed}",
     }
 
@@ -96,10 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         report = run(args.months, args.seed, Path(folder))
-    print(json.dumps(report, indent=2))
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "slice.json").write_text(json.dumps(report, indent=2))
+    save("slice", report)
     return 0
 
 

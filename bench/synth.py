@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
+
+from reporting import machine, save
 
 CHILD = """
 import json, resource, sys, time
@@ -61,12 +60,10 @@ def main() -> int:
     report = {
         "benchmark": "synthetic ICS generation (seed 2026, ending 2026-10)",
         "results": results,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}",
+        "machine": machine(),
         "command": f"uv run python bench/synth.py --scales {args.scales} --years {args.years}",
     }
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "synth.json").write_text(json.dumps(report, indent=2))
+    save("synth", report)
     return 0
 
 

@@ -101,9 +101,6 @@ class Hazard:
     def total(self) -> float:
         return self.cumulative[-1] if self.cumulative else 0.0
 
-    def draw(self, rng: random.Random, count: int) -> list[Resident]:
-        return rng.choices(self.residents, cum_weights=self.cumulative, k=count) if count else []
-
     def draw_on(self, rng: random.Random, moments: list[M]) -> list[tuple[M, Resident]]:
         """One resident for each moment (a date or a datetime) among those living in the area
         that day: born, not yet dead or gone; a moment whose draws keep missing is dropped."""

@@ -8,7 +8,6 @@ four-hour performance with winter pressure and the planted signals.
 
 from __future__ import annotations
 
-import csv
 import math
 import random
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from carehub.model.periods import Period
 from carehub.synth.acute import Admission, Hazard
+from carehub.synth.files import write_csv
 from carehub.synth.people import invalid_nhs_number
 from carehub.synth.population import Resident
 from carehub.synth.sampling import poisson
@@ -193,11 +193,7 @@ class EdFeedWriter:
             for v in sorted(visits, key=lambda v: (v.arrival, v.resident.nhs_number))
         ]
         rows, defects = self._plant(path.name, rows)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(TRUST_COLUMNS)
-            writer.writerows(rows)
+        write_csv(path, TRUST_COLUMNS, rows)
         return defects
 
     def _stay(self, visit: Visit, period: Period) -> int:

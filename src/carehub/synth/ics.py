@@ -9,7 +9,7 @@ OUT/manifest.json                       organisations, feeds, planted defects, s
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -237,24 +237,9 @@ def _community_feeds(world: World, manifest: Manifest, admissions: list[acute.Ad
 
 
 def _write_residents(path: Path, residents: list[Resident]) -> None:
-    columns = {
-        "nhs_number": [r.nhs_number for r in residents],
-        "sex": [r.sex for r in residents],
-        "birth_date": [r.birth_date for r in residents],
-        "ethnicity": [r.ethnicity for r in residents],
-        "lsoa": [r.lsoa for r in residents],
-        "postcode": [r.postcode for r in residents],
-        "imd_decile": [r.imd_decile for r in residents],
-        "practice": [r.practice for r in residents],
-        "conditions": [list(r.conditions) for r in residents],
-        "frail": [r.frail for r in residents],
-        "opted_out": [r.opted_out for r in residents],
-        "opted_out_on": [r.opted_out_on for r in residents],
-        "arrived_on": [r.arrived_on for r in residents],
-        "left_on": [r.left_on for r in residents],
-        "left_reason": [r.left_reason for r in residents],
-        "admission_risk": [r.admission_risk for r in residents],
-    }
+    """Every field of every resident: the ground truth tests compare the hub with."""
+    columns = {f.name: [getattr(r, f.name) for r in residents] for f in fields(Resident)}
+    columns["conditions"] = [list(r.conditions) for r in residents]
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.table(columns), path, compression="zstd")
 
