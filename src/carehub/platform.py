@@ -6,16 +6,32 @@ user and records an audit event; every read of the lake goes through the governe
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
 
 from sqlalchemy import select
 
 from carehub.acquire.files import open_submission
-from carehub.errors import AuthenticationRequired, Conflict, NotFound, PolicyDenied, UserError
+from carehub.acquire.intake import SUBMISSION_JOB, Intake
+from carehub.errors import (
+    AuthenticationRequired,
+    CarehubError,
+    ConfigurationError,
+    Conflict,
+    DataContractError,
+    NotFound,
+    PolicyDenied,
+    UserError,
+)
 from carehub.governance.access import GovernedReader
 from carehub.governance.actors import SYSTEM_ACTOR, SYSTEM_ORG, Actor, Role
 from carehub.governance.audit import AuditLog, VerifyReport
@@ -30,9 +46,10 @@ from carehub.model.metrics import MetricDefinition
 from carehub.model.periods import Period
 from carehub.model.yaml_loading import load_model
 from carehub.settings import Settings
-from carehub.standardise.runner import Receipt, Standardiser
+from carehub.standardise.runner import ProgressReport, Receipt, Standardiser, no_progress
 from carehub.store.db import Database, now_utc
 from carehub.store.engines import Engine, HmacPads, make_engine
+from carehub.store.jobs import JobInfo, JobQueue, Progress, worker_name
 from carehub.store.keys import create_key, read_key
 from carehub.store.lake import Lake
 from carehub.store.tables import Organisation, Submission, User
@@ -42,6 +59,7 @@ __all__ = [
     "ORGANISATION_KINDS",
     "SYSTEM_ACTOR",
     "Actor",
+    "JobInfo",
     "MetricDefinition",
     "MetricView",
     "Platform",
@@ -62,7 +80,8 @@ ORGANISATION_KINDS = (
     "national",
     "hub",
 )
-SUBMITTING_ROLES = frozenset({Role.ADMIN, Role.STEWARD, Role.SUBMITTER})
+SUBMITTING_ROLES = frozenset({Role.ADMIN, Role.STEWARD, Role.SUBMITTER, Role.SYSTEM})
+STEWARDING_ROLES = frozenset({Role.ADMIN, Role.STEWARD})
 
 
 @dataclass(frozen=True)
@@ -279,37 +298,232 @@ class Platform:
             return FeedMapping.identity(org, dataset)
         return load_model(FeedMapping, stored[0], stored[1])
 
-    def submit(
-        self, actor: Actor, org: str, dataset: str, path: Path, period: str | None = None
+    def receive(
+        self,
+        actor: Actor,
+        org: str,
+        dataset: str,
+        path: Path,
+        period: str | None = None,
+        *,
+        filename: str | None = None,
+        received_at: datetime | None = None,
     ) -> Receipt:
-        """Land, check, standardise and publish one file. Bad input changes nothing."""
+        """Land a file in the raw zone and queue it for processing; returns at once.
+
+        ``received_at`` backdates a receipt (admins loading a partner's historical files with
+        the dates they were first sent, so coverage shows what was late); it is audited.
+        """
         _require_role(actor, SUBMITTING_ROLES, "submit data")
         if actor.role is Role.SUBMITTER and actor.org_code != org:
             raise PolicyDenied(
                 f"{actor} submits for {actor.org_code}, not {org}",
                 hint="submit your own organisation's data",
             )
-        spec = get_dataset(dataset)
+        if received_at is not None:
+            _require_role(actor, {Role.ADMIN, Role.SYSTEM}, "backdate a submission")
+        get_dataset(dataset)
         self._require_organisation(org)
-        parsed_period = Period.parse(period) if period else None
-        mapping = self.mapping_for(org, dataset)
+        parsed = str(Period.parse(period)) if period else None
+        if not path.is_file():
+            raise DataContractError(
+                f"{path}: no such file", hint="give the path of the file to submit"
+            )
+        received = self.intake.receive(
+            actor,
+            org,
+            dataset,
+            path,
+            filename=filename or path.name,
+            period=parsed,
+            mapping_version=self.mapping_for(org, dataset).version,
+            received_at=received_at,
+        )
+        job_id = received.job.id if received.job else None
+        return Receipt.of(received.submission, duplicate=received.duplicate, job_id=job_id)
+
+    def submit(
+        self,
+        actor: Actor,
+        org: str,
+        dataset: str,
+        path: Path,
+        period: str | None = None,
+        *,
+        progress: ProgressReport = no_progress,
+        received_at: datetime | None = None,
+    ) -> Receipt:
+        """Receive a file and process it here and now; a refusal raises DataContractError.
+
+        The raw file and the submission record are kept whatever happens; what was published
+        before is never changed by a refused file.
+        """
+        receipt = self.receive(actor, org, dataset, path, period, received_at=received_at)
+        if receipt.duplicate or receipt.job_id is None:
+            return receipt
+        worker = worker_name()
+        job = self.jobs.claim(worker, receipt.job_id)
+        if job is not None:
+            outcome = self._run_claimed(job, worker, progress)
+        else:  # a worker took it first: wait for its verdict
+            finished = self.jobs.wait(receipt.job_id)
+            if finished.state == "failed":
+                raise CarehubError(
+                    f"processing submission {receipt.submission_id} stopped: {finished.error}",
+                    hint=f"retry it with `carehub jobs retry {finished.id}`",
+                )
+            outcome = self._receipt(receipt.submission_id, finished.id)
+        if outcome.state == "rejected":
+            raise DataContractError(outcome.error or "the file was rejected", hint=outcome.hint)
+        return outcome
+
+    def submission(self, actor: Actor, submission_id: int) -> Receipt:
+        """A submission's receipt, for its own organisation and for stewards and admins."""
+        submission = self.intake.get(submission_id)
+        if actor.role not in STEWARDING_ROLES and submission.org_code != actor.org_code:
+            raise NotFound(
+                f"there is no submission {submission_id}",
+                hint="you can see your own organisation's submissions",
+            )
+        job = self.jobs.for_submission(submission_id)
+        return self._receipt(submission_id, job.id if job else None)
+
+    def _receipt(self, submission_id: int, job_id: int | None) -> Receipt:
+        submission = self.intake.get(submission_id)
+        reasons = json.loads(submission.reasons) if submission.reasons else {}
+        return Receipt.of(submission, duplicate=False, reasons=reasons, job_id=job_id)
+
+    def submissions(self, dataset: str | None = None, org: str | None = None) -> list[Submission]:
+        with self.database.session() as session:
+            query = select(Submission).order_by(Submission.id)
+            if dataset:
+                query = query.where(Submission.dataset == dataset)
+            if org:
+                query = query.where(Submission.org_code == org)
+            return list(session.scalars(query))
+
+    # --- jobs ----------------------------------------------------------------------------------
+
+    @cached_property
+    def jobs(self) -> JobQueue:
+        return JobQueue(self.database, lease_seconds=self.settings.job_lease_seconds)
+
+    @cached_property
+    def intake(self) -> Intake:
+        return Intake(self.database, self.lake, self.audit, self.jobs)
+
+    def job(self, actor: Actor, job_id: int) -> JobInfo:
+        job = self.jobs.get(job_id)
+        if job.submission_id is not None:
+            self.submission(actor, job.submission_id)  # the same visibility as its submission
+        elif actor.role not in STEWARDING_ROLES:
+            raise NotFound(f"there is no job {job_id}")
+        return job
+
+    def recent_jobs(self, actor: Actor, limit: int = 50) -> list[JobInfo]:
+        _require_role(actor, STEWARDING_ROLES | {Role.SYSTEM}, "list every job")
+        return self.jobs.recent(limit)
+
+    def retry_job(self, actor: Actor, job_id: int) -> JobInfo:
+        _require_role(actor, STEWARDING_ROLES | {Role.SYSTEM}, "retry jobs")
+        job = self.jobs.retry(job_id)
+        with self.database.session() as session:
+            self.audit.record(session, actor, "job.retry", f"job/{job_id}")
+        return job
+
+    def run_job(
+        self, job_id: int | None = None, *, progress: ProgressReport = no_progress
+    ) -> Receipt:
+        """Claim a job (the given one, else the oldest waiting) and run it in this thread."""
+        worker = worker_name()
+        job = self.jobs.claim(worker, job_id)
+        if job is None:
+            raise Conflict(
+                f"job {job_id} is not waiting to run" if job_id else "no job is waiting",
+                hint="see `carehub jobs list`",
+            )
+        return self._run_claimed(job, worker, progress)
+
+    def work(self, stop: threading.Event, *, once: bool = False, poll_seconds: float = 1.0) -> int:
+        """Run jobs until ``stop`` is set (or, with ``once``, until none is waiting)."""
+        worker, done = worker_name(), 0
+        while not stop.is_set():
+            job = self.jobs.claim(worker)
+            if job is None:
+                if once:
+                    break
+                stop.wait(poll_seconds)
+                continue
+            self._run_claimed(job, worker, no_progress)
+            done += 1
+        return done
+
+    def _run_claimed(self, job: JobInfo, worker: str, report: ProgressReport) -> Receipt:
+        tracker = Progress(self.jobs, job.id, worker)
+
+        def both(fraction: float, stage: str) -> None:
+            tracker(fraction, stage)
+            report(fraction, stage)
+
+        if job.kind != SUBMISSION_JOB or job.submission_id is None:
+            self.jobs.finish(job.id, worker, error=f"unknown kind of job {job.kind!r}")
+            raise ConfigurationError(f"job {job.id} is of an unknown kind {job.kind!r}")
+        try:
+            with tracker.beating():
+                receipt = self._process(job, both)
+        except BaseException as exc:
+            self.jobs.finish(job.id, worker, error=f"stopped by {type(exc).__name__}")
+            self.intake.stopped(job.submission_id)
+            raise
+        self.jobs.finish(job.id, worker)
+        report(1.0, "finished")
+        return receipt
+
+    def _process(self, job: JobInfo, progress: ProgressReport) -> Receipt:
+        assert job.submission_id is not None
+        submission = self.intake.start(job.submission_id)
+        actor = self._submitter(submission)
+        mapping = self.mapping_for(submission.org_code, submission.dataset)
+        spec = get_dataset(submission.dataset)
+        period = Period.parse(submission.period) if submission.period else None
         standardiser = Standardiser(self.database, self.lake, self.engine, self.audit)
-        with open_submission(path, mapping, self.workspace.scratch) as profile:
-            used = mapping.without(profile.missing_optional)
-            receipt = standardiser.run(actor, spec, used, profile, parsed_period, self._pads)
+        progress(0.05, "checking the file")
+        try:
+            with (
+                self._named_copy(submission) as original,
+                open_submission(original, mapping, self.workspace.scratch) as profile,
+            ):
+                used = mapping.without(profile.missing_optional)
+                receipt = standardiser.run(
+                    actor, submission.id, spec, used, profile, period, self._pads, progress
+                )
+        except (DataContractError, UserError) as error:
+            self.intake.reject(actor, submission.id, error)
+            return self._receipt(submission.id, job.id)
         warnings = tuple(
             f"column {mapping.fields[name].column!r} (field {name}) is not in the file; "
             f"{name} is left empty"
             for name in profile.missing_optional
         )
-        return replace(receipt, warnings=warnings)
+        return replace(receipt, warnings=warnings, job_id=job.id)
 
-    def submissions(self, dataset: str | None = None) -> list[Submission]:
-        with self.database.session() as session:
-            query = select(Submission).order_by(Submission.id)
-            if dataset:
-                query = query.where(Submission.dataset == dataset)
-            return list(session.scalars(query))
+    def _submitter(self, submission: Submission) -> Actor:
+        try:
+            return self.actor(submission.submitted_by)
+        except AuthenticationRequired:
+            return SYSTEM_ACTOR  # the sender has left since; the work is the hub's now
+
+    @contextmanager
+    def _named_copy(self, submission: Submission) -> Iterator[Path]:
+        """The raw file under the name the sender gave it, so every message names their file."""
+        scratch = self.workspace.scratch
+        folder = Path(tempfile.mkdtemp(prefix=f"submission-{submission.id}-", dir=scratch))
+        link = folder / submission.filename
+        try:
+            link.symlink_to(self.lake.raw_path(submission.sha256))
+            yield link
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def _require_organisation(self, org: str) -> None:
         with self.database.session() as session:

@@ -55,6 +55,23 @@ class Settings(BaseSettings):
             "uses; default ../shared/data from the current folder."
         ),
     )
+    job_lease_seconds: float = Field(
+        default=60,
+        gt=0,
+        description=(
+            "A running job whose worker has been silent this long is presumed dead (killed, or "
+            "the server restarted) and is taken up again by another worker."
+        ),
+    )
+    web_workers: int = Field(
+        default=1,
+        ge=0,
+        le=16,
+        description=(
+            "Job worker threads the web app runs beside its requests; 0 when separate "
+            "`carehub worker` processes share the queue."
+        ),
+    )
 
     @property
     def lake_root(self) -> Path:

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import MetaData, create_engine, select
+from sqlalchemy import MetaData, create_engine, select, text
 from typer.testing import CliRunner
 
 from carehub.cli.main import app
@@ -47,12 +47,19 @@ def write(folder: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
     return path
 
 
+RECORDS_OF_RECEIPT = ("submissions", "jobs", "audit_events")  # a refused file is still recorded
+
+
 def snapshot(home: Path) -> tuple[dict[str, str], dict[str, list[tuple[object, ...]]]]:
-    """Every lake and mapping file by hash, and every row of every metadata table."""
+    """What is published: every file outside the raw zone by hash, and every row of every
+    metadata table except the records of receipt (a refused file is kept and recorded)."""
     files = {
         str(p.relative_to(home)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(home.rglob("*"))
-        if p.is_file() and p.parts[-2:-1] != ("scratch",) and not p.name.startswith("carehub.db")
+        if p.is_file()
+        and "scratch" not in p.relative_to(home).parts
+        and p.relative_to(home).parts[:2] != ("lake", "raw")
+        and not p.name.startswith("carehub.db")
     }
     engine = create_engine(f"sqlite:///{home / 'carehub.db'}")
     metadata = MetaData()
@@ -61,9 +68,23 @@ def snapshot(home: Path) -> tuple[dict[str, str], dict[str, list[tuple[object, .
         rows = {
             name: sorted(map(tuple, connection.execute(select(table))))
             for name, table in metadata.tables.items()
+            if name not in RECORDS_OF_RECEIPT
         }
     engine.dispose()
     return files, rows
+
+
+def assert_kept_and_rejected(home: Path, path: Path, expected: str) -> None:
+    """The refused file's bytes are in the raw zone and its submission says why, in words."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert (home / "lake" / "raw" / digest[:2] / digest).read_bytes() == path.read_bytes()
+    engine = create_engine(f"sqlite:///{home / 'carehub.db'}")
+    with engine.connect() as connection:
+        state, error, hint = connection.execute(
+            text("SELECT state, error, hint FROM submissions WHERE sha256 = :d"), {"d": digest}
+        ).one()
+    engine.dispose()
+    assert state == "rejected" and expected in error and hint
 
 
 def test_the_slice_from_file_to_kpi(workspace: Path, tmp_path: Path) -> None:
@@ -152,6 +173,8 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(
     assert expected in output and "bad.csv" in output and "hint:" in output
     assert "9990000018" not in output  # never a row value in an error
     assert snapshot(workspace) == before
+    if content is not None:
+        assert_kept_and_rejected(workspace, path, expected)
 
 
 def test_windows_1252_and_semicolons_are_read(workspace: Path, tmp_path: Path) -> None:
@@ -284,6 +307,7 @@ def test_bad_workbooks_are_refused_and_change_nothing(
     output = run("submit", "--org", "RAJ", "--dataset", "ed_attendance", str(path), code=5)
     assert expected in output and "bad.xlsx" in output
     assert snapshot(workspace) == before
+    assert_kept_and_rejected(workspace, path, expected)
 
 
 def test_a_workbook_is_read_from_its_header_row(workspace: Path, tmp_path: Path) -> None:
@@ -354,3 +378,51 @@ def test_bad_json_lines_and_parquet_are_refused(
     output = run("submit", "--org", "RAJ", "--dataset", "ed_attendance", str(path), code=5)
     assert expected in output and "9990000018" not in output
     assert snapshot(workspace) == before
+    assert_kept_and_rejected(workspace, path, expected)
+
+
+def test_a_queued_submission_is_run_by_a_worker(workspace: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "ed.csv", "\n".join([HEADER, *GOOD_ROWS]) + "\n")
+    queued = json.loads(
+        run(
+            "submit", "--org", "RAJ", "--dataset", "ed_attendance", str(path), "--no-wait", "--json"
+        )
+    )
+    assert (queued["state"], queued["rows_published"]) == ("received", 0)
+    job = json.loads(run("jobs", "show", str(queued["job_id"]), "--json"))
+    assert (job["state"], job["submission_id"]) == ("queued", queued["submission_id"])
+    assert "after 1 job(s)" in run("worker", "--once")
+    done = json.loads(run("jobs", "show", str(queued["job_id"]), "--json"))
+    assert (done["state"], done["progress"], done["attempts"]) == ("done", 1.0, 1)
+    receipt = json.loads(run("submissions", "show", str(queued["submission_id"]), "--json"))
+    assert (receipt["state"], receipt["period"], receipt["rows_published"]) == (
+        "published",
+        "2025-01",
+        3,
+    )
+    assert receipt["reasons"] == {"NHS_NUMBER_INVALID:nhs_number": 1}
+    listed = run("jobs", "list")
+    assert f"{queued['job_id']}\tsubmission\tdone\t100%" in listed
+
+
+def test_a_rejected_file_can_be_sent_again_after_the_mapping_is_fixed(
+    workspace: Path, tmp_path: Path
+) -> None:
+    rows = [r.replace("2025-01-03 10:00:00", "03/01/2025 10:00") for r in GOOD_ROWS[:1]]
+    text_ = HEADER + "\n" + "\n".join(rows) + "\n"
+    path = write(tmp_path, "ed.csv", text_.replace(",,", ",2025-01-03 10:05:00,"))
+    output = run("submit", "--org", "RAJ", "--dataset", "ed_attendance", str(path), code=5)
+    assert "no row has a readable 'arrival_at'" in output
+    mapping = tmp_path / "mapping.yaml"
+    fields = "\n".join(f"  {c}: {c}" for c in HEADER.split(",") if c != "arrival_at")
+    mapping.write_text(
+        "organisation: RAJ\ndataset: ed_attendance\nversion: 2\nfields:\n"
+        f"{fields}\n  arrival_at: {{column: arrival_at, format: '%d/%m/%Y %H:%M'}}\n"
+    )
+    run("mappings", "add", str(mapping))
+    again = json.loads(
+        run("submit", "--org", "RAJ", "--dataset", "ed_attendance", str(path), "--json")
+    )
+    assert not again["duplicate"] and again["state"] == "published"
+    listed = json.loads(run("submissions", "list", "--json"))
+    assert [(s["id"], s["state"]) for s in listed] == [(again["submission_id"], "published")]

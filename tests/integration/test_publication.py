@@ -83,8 +83,16 @@ def test_a_failed_publication_leaves_the_current_version_alone(
     with hub.database.session() as session:
         pointer = session.scalars(select(CurrentVersion)).one()
         failed = session.get_one(Submission, first.submission_id + 1)
-        assert failed.state == "rejected"
+        assert failed.state == "received"  # not the sender's fault: it waits for a retry
+    job = hub.jobs.for_submission(first.submission_id + 1)
+    assert job is not None and job.state == "failed" and "IsADirectoryError" in (job.error or "")
     assert _rows(hub) == 10
     assert not hub.lake.quarantine_path("ed_attendance", first.submission_id + 1).exists()
+    assert hub.lake.raw_path(failed.sha256).is_file()  # the file as sent is kept
     assert pointer.publication_id is not None
     assert hub.verify_audit().events > 0
+    blocker.rmdir()  # the operator fixes the cause and retries
+    hub.retry_job(ADMIN, job.id)
+    retried = hub.run_job(job.id)
+    assert retried.state == "published" and retried.superseded == first.submission_id
+    assert _rows(hub) == 25

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import getpass
+import signal
+import threading
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from carehub.cli.output import emit_json, handles_errors, message, one_of
-from carehub.platform import ORGANISATION_KINDS, Actor, Platform, Role
+from carehub.cli.output import emit_json, handles_errors, message, one_of, progress_bar
+from carehub.platform import ORGANISATION_KINDS, Actor, Platform, Receipt, Role
 from carehub.settings import Settings
 
 WEB_APP_FACTORY = "carehub.web.app:app_factory"  # built by name: the CLI never imports web
@@ -29,6 +31,7 @@ mappings_app = typer.Typer(
 submissions_app = typer.Typer(help="Submitted files and their states.", no_args_is_help=True)
 metrics_app = typer.Typer(help="KPIs: definitions, runs and series.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Background jobs: progress, failures, retries.", no_args_is_help=True)
 for sub, name in (
     (orgs_app, "orgs"),
     (users_app, "users"),
@@ -36,6 +39,7 @@ for sub, name in (
     (submissions_app, "submissions"),
     (metrics_app, "metrics"),
     (audit_app, "audit"),
+    (jobs_app, "jobs"),
 ):
     app.add_typer(sub, name=name)
 
@@ -83,20 +87,49 @@ def submit(
         typer.Option("--period", help="Reporting month yyyy-mm (default: from the rows)."),
     ] = None,
     user: UserOption = None,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait/--no-wait",
+            help="Process the file now, with a progress bar (default), or only queue it for a "
+            "`carehub worker` or the web app's workers.",
+        ),
+    ] = True,
     as_json: JsonOption = False,
 ) -> None:
     """Land, check, pseudonymise and publish one file."""
     hub = platform()
     hub.check_ready()
-    receipt = hub.submit(acting(hub, user), org, dataset, file, period)
+    actor = acting(hub, user)
+    if wait and not as_json:
+        with progress_bar("processing " + file.name) as report:
+            receipt = hub.submit(actor, org, dataset, file, period, progress=report)
+    elif wait:
+        receipt = hub.submit(actor, org, dataset, file, period)
+    else:
+        receipt = hub.receive(actor, org, dataset, file, period)
     if as_json:
         emit_json(receipt)
         return
+    show_receipt(receipt)
+
+
+def show_receipt(receipt: Receipt) -> None:
     if receipt.duplicate:
         message(
-            f"{file.name}: these exact bytes were already received as submission "
-            f"{receipt.submission_id}; not processed again"
+            f"{receipt.filename}: these exact bytes were already received as submission "
+            f"{receipt.submission_id} ({receipt.state}); not processed again"
         )
+        return
+    if receipt.state in ("received", "validating"):
+        message(
+            f"submission {receipt.submission_id} {receipt.state}: job {receipt.job_id} is "
+            f"queued; follow it with `carehub jobs show {receipt.job_id}`"
+        )
+        return
+    if receipt.state == "rejected":
+        message(f"submission {receipt.submission_id} rejected: {receipt.error}")
+        message(f"  hint: {receipt.hint}")
         return
     message(
         f"submission {receipt.submission_id}: {receipt.dataset} from {receipt.org_code} "
@@ -109,6 +142,85 @@ def submit(
         message(f"  warning: {warning}")
     if receipt.superseded:
         message(f"  supersedes submission {receipt.superseded}")
+
+
+@app.command()
+@handles_errors
+def worker(
+    once: Annotated[
+        bool, typer.Option("--once", help="Stop when no job is waiting instead of polling.")
+    ] = False,
+    poll: Annotated[float, typer.Option(help="Seconds between looks at an empty queue.")] = 1.0,
+) -> None:
+    """Run queued jobs (several workers can share a PostgreSQL queue)."""
+    hub = platform()
+    hub.check_ready()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    message("worker started" + (" (until the queue is empty)" if once else " (Ctrl-C to stop)"))
+    try:
+        done = hub.work(stop, once=once, poll_seconds=poll)
+    except KeyboardInterrupt:
+        stop.set()
+        done = -1
+    if done >= 0:
+        message(f"worker stopped after {done} job(s)")
+
+
+@jobs_app.command("list")
+@handles_errors
+def jobs_list(
+    limit: Annotated[int, typer.Option(help="How many of the latest jobs.")] = 50,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the latest jobs with their states and progress."""
+    hub = platform()
+    hub.check_ready()
+    jobs = hub.recent_jobs(acting(hub, user), limit)
+    if as_json:
+        emit_json(jobs)
+        return
+    for j in jobs:
+        typer.echo(
+            f"{j.id}\t{j.kind}\t{j.state}\t{j.progress:.0%}\t{j.stage}\t"
+            f"submission {j.submission_id}\t{j.error or ''}"
+        )
+
+
+@jobs_app.command("show")
+@handles_errors
+def jobs_show(
+    job_id: Annotated[int, typer.Argument(help="The job's number.")],
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show one job: state, progress, attempts and any error."""
+    hub = platform()
+    hub.check_ready()
+    job = hub.job(acting(hub, user), job_id)
+    if as_json:
+        emit_json(job)
+        return
+    typer.echo(
+        f"job {job.id} ({job.kind}, submission {job.submission_id}): {job.state}, "
+        f"{job.progress:.0%} ({job.stage}), attempt {job.attempts}"
+    )
+    if job.error:
+        typer.echo(f"  error: {job.error}")
+
+
+@jobs_app.command("retry")
+@handles_errors
+def jobs_retry(
+    job_id: Annotated[int, typer.Argument(help="The failed job's number.")],
+    user: UserOption = None,
+) -> None:
+    """Queue a failed job again, once its cause is fixed."""
+    hub = platform()
+    hub.check_ready()
+    job = hub.retry_job(acting(hub, user), job_id)
+    message(f"job {job.id} queued again; a worker will take it (or run `carehub worker --once`)")
 
 
 @orgs_app.command("add")
@@ -191,6 +303,7 @@ def mappings_add(
 @handles_errors
 def submissions_list(
     dataset: Annotated[str | None, typer.Option(help="Only this dataset.")] = None,
+    org: Annotated[str | None, typer.Option(help="Only this organisation (ODS code).")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """List submissions with their states and row counts."""
@@ -207,7 +320,7 @@ def submissions_list(
             "rows_quarantined": s.rows_quarantined,
             "file": s.filename,
         }
-        for s in hub.submissions(dataset)
+        for s in hub.submissions(dataset, org)
     ]
     if as_json:
         emit_json(rows)
@@ -216,6 +329,23 @@ def submissions_list(
         typer.echo(
             f"{r['id']}\t{r['dataset']}\t{r['org']}\t{r['period']}\t{r['state']}\t{r['rows_published']}\t{r['rows_quarantined']}\t{r['file']}"
         )
+
+
+@submissions_app.command("show")
+@handles_errors
+def submissions_show(
+    submission_id: Annotated[int, typer.Argument(help="The submission's number.")],
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a submission's receipt: its state, rows, quarantine reasons, or why it was rejected."""
+    hub = platform()
+    hub.check_ready()
+    receipt = hub.submission(acting(hub, user), submission_id)
+    if as_json:
+        emit_json(receipt)
+        return
+    show_receipt(receipt)
 
 
 @metrics_app.command("list")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -61,3 +63,19 @@ def one_of(choices: tuple[str, ...]) -> Callable[[str], str]:
         return value
 
     return check
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[float, str], None]]:
+    """A progress bar on stderr (shown on a terminal only), fed ``(fraction, stage)``."""
+    with typer.progressbar(length=100, label=label, file=sys.stderr) as bar:
+        shown = 0
+
+        def report(fraction: float, _stage: str) -> None:
+            nonlocal shown
+            target = round(fraction * 100)
+            if target > shown:
+                bar.update(target - shown)
+                shown = target
+
+        yield report

@@ -112,12 +112,12 @@ def load_view(
         SourceView(
             s.id,
             s.org_code,
-            s.period,
+            s.period or "",  # a run reads published submissions, whose period is known
             s.filename,
             s.received_at,
             s.state,
             s.rows_published,
-            statuses.get(s.period, "provisional"),
+            statuses.get(s.period or "", "provisional"),
         )
         for s in session.scalars(inputs)
     )

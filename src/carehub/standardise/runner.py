@@ -1,19 +1,21 @@
 """Run a submission through standardisation and publish it.
 
-Order matters for "nothing is lost or half-published": every check that can refuse the file runs
-first, against an in-memory copy, before anything is written. Only then is the raw file landed,
-the submission recorded, the Parquet files written under temporary names and renamed, and finally
-the version pointer flipped in one transaction with the audit event.
+The file has already been received (landed in the raw zone and recorded; see
+``acquire/intake.py``). Order matters for "nothing is half-published": every check that can refuse
+the file runs first, against the engine's staged copy, before anything is written. Only then are
+the Parquet files written under temporary names and renamed, and finally the version pointer
+flipped in one transaction with the audit event.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import select
 from sqlglot import exp
 
 from carehub.errors import DataContractError
@@ -30,12 +32,18 @@ from carehub.standardise.compile import (
 )
 from carehub.store.db import Database, now_utc
 from carehub.store.engines import Engine, EngineSession, HmacPads
-from carehub.store.lake import Lake, sha256_of
+from carehub.store.lake import Lake
 from carehub.store.tables import Submission
 from carehub.store.versions import publish
 
 CHECKED_TABLE = "checked"
 TOP_REASONS = 10
+
+ProgressReport = Callable[[float, str], None]
+
+
+def no_progress(_fraction: float, _stage: str) -> None:
+    """For callers that do not show progress."""
 
 
 class SourceFile(Protocol):
@@ -59,7 +67,7 @@ class Receipt:
     submission_id: int
     dataset: str
     org_code: str
-    period: str
+    period: str | None
     sha256: str
     state: str
     duplicate: bool
@@ -69,6 +77,10 @@ class Receipt:
     reasons: dict[str, int] = field(default_factory=dict)
     superseded: int | None = None
     warnings: tuple[str, ...] = ()
+    filename: str = ""
+    job_id: int | None = None
+    error: str | None = None
+    hint: str | None = None
 
     @classmethod
     def of(
@@ -78,6 +90,7 @@ class Receipt:
         duplicate: bool,
         reasons: dict[str, int] | None = None,
         superseded: int | None = None,
+        job_id: int | None = None,
     ) -> Receipt:
         return cls(
             submission_id=submission.id,
@@ -92,6 +105,10 @@ class Receipt:
             rows_quarantined=submission.rows_quarantined or 0,
             reasons=reasons or {},
             superseded=superseded,
+            filename=submission.filename,
+            job_id=job_id,
+            error=submission.error,
+            hint=submission.hint,
         )
 
 
@@ -106,37 +123,31 @@ class Standardiser:
     def __init__(self, database: Database, lake: Lake, engine: Engine, audit: AuditLog) -> None:
         self.database, self.lake, self.engine, self.audit = database, lake, engine, audit
 
-    def duplicate_of(self, dataset: str, org: str, sha256: str) -> Submission | None:
-        with self.database.session() as session:
-            query = select(Submission).where(
-                Submission.dataset == dataset,
-                Submission.org_code == org,
-                Submission.sha256 == sha256,
-            )
-            return session.scalars(query).first()
-
     def run(
         self,
         actor: Actor,
+        submission_id: int,
         spec: DatasetSpec,
         mapping: FeedMapping,
         profile: SourceFile,
         period: Period | None,
         pads: HmacPads,
+        progress: ProgressReport = no_progress,
     ) -> Receipt:
-        sha256 = sha256_of(profile.original)
-        existing = self.duplicate_of(spec.name, mapping.organisation, sha256)
-        if existing is not None:
-            return Receipt.of(existing, duplicate=True)
+        """Check, standardise and publish a received submission; refusals raise before writing."""
         with self.engine.session(ingest=True) as session:
+            progress(0.2, "reading rows")
             self._stage(session, profile)
             self._require_rows(session, profile)
             period = period or self._infer_period(session, spec, mapping, profile)
             query = compile_standardise(spec, mapping, self.engine, period, pads)
+            progress(0.4, "checking rows")
             session.stage(CHECKED_TABLE, query.query)
             checked = self._count(session, profile)
-            submission = self._record(actor, spec, mapping, profile, period, sha256, checked)
-            return self._write_and_publish(actor, session, query, submission, checked)
+            progress(0.7, "writing the standard zone")
+            return self._write_and_publish(
+                actor, session, query, submission_id, mapping, period, checked
+            )
 
     def _stage(self, session: EngineSession, profile: SourceFile) -> None:
         scan = self.engine.scan_csv(profile.path, delimiter=profile.delimiter, encoding="utf-8")
@@ -220,68 +231,29 @@ class Standardiser:
             )
         return _Checked(total, published, counter)
 
-    def _record(
-        self,
-        actor: Actor,
-        spec: DatasetSpec,
-        mapping: FeedMapping,
-        profile: SourceFile,
-        period: Period,
-        sha256: str,
-        checked: _Checked,
-    ) -> Submission:
-        self.lake.land_raw(profile.original, sha256)
-        with self.database.session() as session:
-            submission = Submission(
-                dataset=spec.name,
-                org_code=mapping.organisation,
-                period=str(period),
-                sha256=sha256,
-                filename=profile.original.name[:255],
-                byte_size=profile.original.stat().st_size,
-                mapping_version=mapping.version,
-                state="validating",
-                received_at=now_utc(),
-                submitted_by=actor.username,
-                rows_read=checked.rows_read,
-            )
-            session.add(submission)
-            session.flush()
-            self.audit.record(
-                session,
-                actor,
-                "submission.received",
-                f"submission/{submission.id}",
-                detail={
-                    "dataset": spec.name,
-                    "org": mapping.organisation,
-                    "period": str(period),
-                    "sha256": sha256,
-                },
-            )
-        return submission
-
     def _write_and_publish(
         self,
         actor: Actor,
         session: EngineSession,
         query: StandardiseQuery,
-        submission: Submission,
+        submission_id: int,
+        mapping: FeedMapping,
+        period: Period,
         checked: _Checked,
     ) -> Receipt:
-        standard = self.lake.standard_path(
-            submission.dataset, submission.org_code, submission.period, submission.id
-        )
-        quarantine = self.lake.quarantine_path(submission.dataset, submission.id)
+        dataset, org = mapping.dataset, mapping.organisation
+        standard = self.lake.standard_path(dataset, org, str(period), submission_id)
+        quarantine = self.lake.quarantine_path(dataset, submission_id)
         try:
             with self.lake.staging(standard) as temporary:
                 session.copy_to_parquet(query.published(CHECKED_TABLE), temporary)
             with self.lake.staging(quarantine) as temporary:
                 session.copy_to_parquet(query.quarantined(CHECKED_TABLE), temporary)
-            published, superseded = self._flip(actor, submission, standard, quarantine, checked)
+            published, superseded = self._flip(
+                actor, submission_id, mapping, period, standard, quarantine, checked
+            )
         except Exception:
             self.lake.discard(standard, quarantine)
-            self._mark_failed(submission.id)
             raise
         return Receipt.of(
             published,
@@ -293,15 +265,21 @@ class Standardiser:
     def _flip(
         self,
         actor: Actor,
-        submission: Submission,
+        submission_id: int,
+        mapping: FeedMapping,
+        period: Period,
         standard: Path,
         quarantine: Path,
         checked: _Checked,
     ) -> tuple[Submission, int | None]:
         at = now_utc()
         with self.database.session() as session:
-            row = session.get_one(Submission, submission.id)
+            row = session.get_one(Submission, submission_id)
             row.state = "published"
+            row.period = str(period)
+            row.mapping_version = mapping.version
+            row.rows_read = checked.rows_read
+            row.reasons = json.dumps(dict(checked.reasons.most_common(TOP_REASONS)))
             row.rows_published = checked.rows_published
             row.rows_quarantined = checked.rows_read - checked.rows_published
             row.standard_path = self.lake.relative(standard)
@@ -313,18 +291,16 @@ class Standardiser:
                 session,
                 actor,
                 "submission.published",
-                f"submission/{submission.id}",
+                f"submission/{submission_id}",
                 detail={
+                    "period": str(period),
+                    "mapping_version": mapping.version,
                     "rows_published": checked.rows_published,
                     "rows_quarantined": row.rows_quarantined,
                     "superseded": old.id if old else None,
                 },
             )
             return row, old.id if old else None
-
-    def _mark_failed(self, submission_id: int) -> None:
-        with self.database.session() as session:
-            session.get_one(Submission, submission_id).state = "rejected"
 
 
 def _without_values(message: str) -> str:

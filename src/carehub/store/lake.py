@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -71,19 +70,30 @@ class Lake:
             raise NotFound(f"{relative} is outside the lake")
         return path
 
-    def land_raw(self, source: Path, sha256: str) -> Path:
-        """Copy a submitted file into the raw zone (idempotent for the same bytes)."""
-        target = self.raw_path(sha256)
-        if target.exists():
-            return target
-        with (
-            self.staging(target) as temporary,
-            source.open("rb") as src,
-            temporary.open("wb") as dst,
-        ):
-            shutil.copyfileobj(src, dst, COPY_CHUNK_BYTES)
-        target.chmod(0o440)
-        return target
+    def receive(self, source: Path) -> tuple[str, Path]:
+        """Copy a file into the raw zone, hashing it on the way: one read of the source.
+
+        Returns the SHA-256 and the raw path. Sending the same bytes again stores nothing new.
+        """
+        digest = hashlib.sha256()
+        probe = self.root / ".tmp"
+        probe.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=probe, suffix=".raw")
+        temporary = Path(name)
+        try:
+            with source.open("rb") as src, open(fd, "wb") as dst:
+                while chunk := src.read(COPY_CHUNK_BYTES):
+                    digest.update(chunk)
+                    dst.write(chunk)
+            sha256 = digest.hexdigest()
+            target = self.raw_path(sha256)
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                temporary.chmod(0o440)
+                os.replace(temporary, target)
+            return sha256, target
+        finally:
+            temporary.unlink(missing_ok=True)
 
     @contextmanager
     def staging(self, target: Path) -> Iterator[Path]:

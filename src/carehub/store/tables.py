@@ -56,7 +56,7 @@ class Submission(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dataset: Mapped[str] = mapped_column(String(64))
     org_code: Mapped[str] = mapped_column(ForeignKey("organisations.ods_code"))
-    period: Mapped[str] = mapped_column(String(7))
+    period: Mapped[str | None] = mapped_column(String(7))  # None until the rows say which
     sha256: Mapped[str] = mapped_column(String(64))
     filename: Mapped[str] = mapped_column(String(255))
     byte_size: Mapped[int] = mapped_column(BigInteger)
@@ -69,6 +69,9 @@ class Submission(Base):
     rows_quarantined: Mapped[int | None] = mapped_column(Integer)
     standard_path: Mapped[str | None] = mapped_column(String(500))
     quarantine_path: Mapped[str | None] = mapped_column(String(500))
+    error: Mapped[str | None] = mapped_column(Text)  # why it was rejected (never a row value)
+    hint: Mapped[str | None] = mapped_column(Text)  # what the sender should do about it
+    reasons: Mapped[str | None] = mapped_column(Text)  # JSON: quarantine reason code -> rows
 
 
 class Publication(Base):
@@ -161,3 +164,42 @@ class AuditEvent(Base):
     detail: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class Job(Base):
+    """Work that outlives a request (see ``store/jobs.py``)."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_job_claim", "state", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(12))
+    progress: Mapped[float] = mapped_column(Float)
+    stage: Mapped[str] = mapped_column(String(60))
+    attempts: Mapped[int] = mapped_column(Integer)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), index=True)
+    requested_by: Mapped[str] = mapped_column(String(120))
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    worker: Mapped[str | None] = mapped_column(String(120))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class ApiToken(Base):
+    """A token for scripts: only its SHA-256 is kept; the secret is shown once, when made."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(String(200))  # space-separated, e.g. "submit read"
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
