@@ -6,7 +6,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RUN := $(UV) run --frozen
 STAMPS := .stamps
-ASSETS := src/carehub/web/static/npm/nhsuk-frontend.min.css
+ASSETS := src/carehub/web/static/npm/nhsuk-frontend.min.css src/carehub/web/static/npm/htmx.min.js
 
 .PHONY: help env assets demo test test-fast lint format docs docs-check bench clean
 
@@ -27,7 +27,7 @@ $(STAMPS)/env: pyproject.toml uv.lock | $(UV)
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
-$(ASSETS): node_modules/.package-lock.json tools/build_assets.py $(STAMPS)/env
+$(ASSETS) &: node_modules/.package-lock.json tools/build_assets.py $(STAMPS)/env
 	$(RUN) python tools/build_assets.py
 
 env: $(STAMPS)/env

@@ -1,4 +1,5 @@
-"""Copy the npm front-end assets the web app serves into src/carehub/web/static/npm (git-ignored).
+"""Copy the npm front-end assets the web app serves into src/carehub/web/static/npm (git-ignored):
+the NHS design system and htmx.
 
 The compiled nhsuk-frontend CSS loads the Frutiger font from an NHS host; the font is licensed to
 NHS organisations only and carehub loads nothing from the internet, so those @font-face rules are
@@ -14,6 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DIST = ROOT / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"
+HTMX = ROOT / "node_modules" / "htmx.org" / "dist"
 TARGET = ROOT / "src" / "carehub" / "web" / "static" / "npm"
 REMOTE_FONT_FACE = re.compile(r"@font-face\{[^}]*url\(https?://[^}]*\}")
 REMOTE_URL = re.compile(r"url\(\s*['\"]?https?://")
@@ -37,6 +39,8 @@ def main() -> int:
         re.sub(r"//# sourceMappingURL=\S+", "", js), encoding="utf-8"
     )
     shutil.copytree(DIST / "assets", TARGET / "assets")
+    htmx = (HTMX / "htmx.min.js").read_text(encoding="utf-8")
+    (TARGET / "htmx.min.js").write_text(re.sub(r"//# sourceMappingURL=\S+", "", htmx), "utf-8")
     print(f"front-end assets ready in {TARGET.relative_to(ROOT)}")
     return 0
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy import select
 
@@ -32,20 +33,23 @@ from carehub.errors import (
     PolicyDenied,
     UserError,
 )
+from carehub.governance import tokens as api_tokens
 from carehub.governance.access import GovernedReader
 from carehub.governance.actors import SYSTEM_ACTOR, SYSTEM_ORG, Actor, Role
 from carehub.governance.audit import AuditLog, VerifyReport
 from carehub.governance.passwords import DUMMY_HASH, hash_password, verify_password
 from carehub.governance.policy import Level, Purpose
+from carehub.governance.tokens import Scope, TokenInfo
 from carehub.metrics.registry import all_metrics, get_metric, metric_ids
 from carehub.metrics.runner import MetricRunner, RunSummary
 from carehub.metrics.views import MetricView, PointView, SourceView, load_view
-from carehub.model.datasets import get_dataset
+from carehub.model.datasets import dataset_names, get_dataset
 from carehub.model.mappings import ODS_CODE_PATTERN, FeedMapping
 from carehub.model.metrics import MetricDefinition
 from carehub.model.periods import Period
 from carehub.model.yaml_loading import load_model
 from carehub.settings import Settings
+from carehub.standardise.reasons import REASON_HELP
 from carehub.standardise.runner import ProgressReport, Receipt, Standardiser, no_progress
 from carehub.store.db import Database, now_utc
 from carehub.store.engines import Engine, HmacPads, make_engine
@@ -67,7 +71,9 @@ __all__ = [
     "Receipt",
     "Role",
     "RunSummary",
+    "Scope",
     "SourceView",
+    "TokenInfo",
     "VerifyReport",
 ]
 
@@ -270,6 +276,75 @@ class Platform:
             raise AuthenticationRequired("the username or password is not right", hint="try again")
         return self.actor(username)
 
+    # --- API tokens ------------------------------------------------------------------------------
+
+    def create_token(
+        self,
+        actor: Actor,
+        username: str,
+        name: str,
+        scopes: list[str],
+        lifetime_days: int = api_tokens.DEFAULT_LIFETIME_DAYS,
+    ) -> tuple[str, TokenInfo]:
+        """Make a token for ``username`` (yourself, or anyone if you are an admin).
+
+        Returns the secret, which is shown once and never stored, and the token's record.
+        """
+        if username != actor.username:
+            _require_role(actor, {Role.ADMIN, Role.SYSTEM}, "make tokens for other people")
+        chosen = api_tokens.parse_scopes(scopes)
+        with self.database.session() as session:
+            user = session.scalars(
+                select(User).where(User.username == username, User.active.is_(True))
+            ).first()
+            if user is None:
+                raise NotFound(f"there is no active user {username!r}", hint="check the username")
+            secret, row = api_tokens.issue(session, user, name, chosen, lifetime_days)
+            self.audit.record(
+                session,
+                actor,
+                "token.create",
+                f"token/{row.id}",
+                detail={
+                    "user": username,
+                    "scopes": [str(c) for c in chosen],
+                    "days": lifetime_days,
+                },
+            )
+            return secret, api_tokens.info(row, username)
+
+    def tokens(self, actor: Actor) -> list[TokenInfo]:
+        """Your own tokens; an admin sees everyone's. Never the secrets."""
+        every = actor.role in (Role.ADMIN, Role.SYSTEM)
+        with self.database.session() as session:
+            return api_tokens.listing(session, None if every else actor.username)
+
+    def revoke_token(self, actor: Actor, token_id: int) -> TokenInfo:
+        with self.database.session() as session:
+            token, user = api_tokens.get(session, token_id)
+            if user.username != actor.username:
+                _require_role(actor, {Role.ADMIN, Role.SYSTEM}, "revoke other people's tokens")
+            token.revoked_at = token.revoked_at or now_utc()
+            self.audit.record(session, actor, "token.revoke", f"token/{token_id}")
+            return api_tokens.info(token, user.username)
+
+    def authenticate_token(self, secret: str, scope: Scope) -> Actor:
+        """The actor an API token speaks for; refusals are audited (without the token)."""
+        try:
+            with self.database.session() as session:
+                user, _ = api_tokens.check(session, secret, scope)
+                return Actor(user.username, user.org_code, Role(user.role), user.display_name)
+        except AuthenticationRequired:
+            with self.database.session() as session:
+                self.audit.record(
+                    session,
+                    Actor("api:unknown", "", Role.VIEWER),
+                    "token.refused",
+                    "api",
+                    detail={"scope": scope},
+                )
+            raise
+
     # --- feeds ---------------------------------------------------------------------------------
 
     def install_mapping(self, actor: Actor, path: Path) -> FeedMapping:
@@ -342,6 +417,20 @@ class Platform:
         job_id = received.job.id if received.job else None
         return Receipt.of(received.submission, duplicate=received.duplicate, job_id=job_id)
 
+    def receive_upload(
+        self,
+        actor: Actor,
+        org: str,
+        dataset: str,
+        stream: BinaryIO,
+        filename: str,
+        period: str | None = None,
+    ) -> Receipt:
+        """Receive a file sent over HTTP (streamed to scratch first: memory stays bounded)."""
+        _require_role(actor, SUBMITTING_ROLES, "submit data")
+        with self.workspace.spooled(stream) as path:
+            return self.receive(actor, org, dataset, path, period, filename=filename)
+
     def submit(
         self,
         actor: Actor,
@@ -387,6 +476,41 @@ class Platform:
             )
         job = self.jobs.for_submission(submission_id)
         return self._receipt(submission_id, job.id if job else None)
+
+    def visible_submissions(
+        self, actor: Actor, dataset: str | None = None, limit: int = 500
+    ) -> list[Receipt]:
+        """The latest submissions the actor may see: their organisation's, or all for stewards."""
+        org = None if actor.role in STEWARDING_ROLES else actor.org_code
+        rows = self.submissions(dataset, org)[-limit:]
+        return [
+            Receipt.of(s, duplicate=False, reasons=json.loads(s.reasons or "{}"))
+            for s in reversed(rows)
+        ]
+
+    def dataset_choices(self) -> list[tuple[str, str]]:
+        return [(name, get_dataset(name).title) for name in dataset_names()]
+
+    def submitting_organisations(self, actor: Actor) -> list[tuple[str, str]]:
+        """Whom the actor may send files for: their own organisation, or any for stewards."""
+        every = actor.role in STEWARDING_ROLES | {Role.SYSTEM}
+        return [
+            (code, name)
+            for code, name, kind in self.organisations()
+            if kind != "hub" and (every or code == actor.org_code)
+        ]
+
+    @staticmethod
+    def explain_reasons(reasons: dict[str, int]) -> list[dict[str, str | int]]:
+        """Quarantine reason codes (``RULE:field``) with what each means, for senders."""
+        explained: list[dict[str, str | int]] = []
+        for code, rows in reasons.items():
+            rule, _, field = code.partition(":")
+            help_text = REASON_HELP.get(rule, "see the data dictionary for this rule")
+            explained.append(
+                {"code": code, "rule": rule, "field": field, "rows": rows, "help": help_text}
+            )
+        return explained
 
     def _receipt(self, submission_id: int, job_id: int | None) -> Receipt:
         submission = self.intake.get(submission_id)

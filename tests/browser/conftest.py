@@ -17,16 +17,11 @@ tests are skipped, unless CAREHUB_REQUIRE_BROWSER is set (CI sets it), in which 
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
+from browsing import DEFAULT_TIMEOUT_MS, serving
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from workspaces import DEMO_PASSWORD
 
@@ -46,8 +41,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 AXE_SCRIPT = REPO / "node_modules" / "axe-core" / "axe.min.js"
-SERVER_START_TIMEOUT_SECONDS = 30
-DEFAULT_TIMEOUT_MS = 15_000
 
 
 def _required(variable: str) -> bool:
@@ -89,59 +82,11 @@ def axe_script() -> Path:
     return AXE_SCRIPT
 
 
-def _wait_until_healthy(base_url: str, thread: threading.Thread) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_SECONDS
-    last_error: Exception | None = None
-    while time.monotonic() < deadline:
-        if not thread.is_alive():
-            raise RuntimeError(f"the carehub server thread stopped before {base_url} answered")
-        try:
-            with urllib.request.urlopen(f"{base_url}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError) as exc:
-            last_error = exc
-        time.sleep(0.05)
-    raise RuntimeError(
-        f"{base_url}/healthz did not answer within {SERVER_START_TIMEOUT_SECONDS}s: {last_error!r}"
-    )
-
-
 @pytest.fixture(scope="session")
 def live_server(demo_platform: Platform) -> Iterator[str]:
-    """carehub on the demo workspace, served by uvicorn in a thread on a free loopback port.
-
-    The listening socket is bound here (port 0) and handed to uvicorn, so no other process can
-    take the port between choosing it and serving on it. Yields the base URL."""
-    app = create_app(demo_platform)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    host, port = sock.getsockname()
-    # log_config=None: leave the process's logging configuration alone (other tests share it).
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        lifespan="off",
-        timeout_graceful_shutdown=5,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="carehub-live-server", daemon=True
-    )
-    thread.start()
-    base_url = f"http://{host}:{port}"
-    try:
-        _wait_until_healthy(base_url, thread)
+    """carehub on the demo workspace (read-only use: no job workers)."""
+    with serving(create_app(demo_platform)) as base_url:
         yield base_url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
-    if thread.is_alive():
-        raise RuntimeError("the carehub server thread did not stop within 15s")
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from browsing import assert_no_axe_violations
 from playwright.sync_api import ConsoleMessage, Locator, Page, Request, Response, expect
 
 KPI = "ed_four_hours"
 KPI_PATH = f"/metrics/{KPI}"
 EXPECTED_SITES = ("RAJ01", "RAJ02", "RAJ12")
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-AXE_TARGETS_SHOWN = 5
 # The data marks of the SPC chart as vl-convert draws them: one <path> per plotted month inside
 # the symbol layer (the legend's swatches are `role-legend-symbol`, so they are not counted).
 CHART_POINTS = "g.mark-symbol.role-mark path[aria-roledescription='point']"
@@ -183,38 +182,12 @@ def _open_for_axe(page: Page, which: str, password: str) -> None:
     page.wait_for_load_state("load")
 
 
-def _describe_violations(violations: list[dict[str, Any]]) -> str:
-    lines = []
-    for violation in violations:
-        nodes = violation["nodes"]
-        targets = [" ".join(map(str, node["target"])) for node in nodes[:AXE_TARGETS_SHOWN]]
-        more = (
-            f" (+{len(nodes) - AXE_TARGETS_SHOWN} more)" if len(nodes) > AXE_TARGETS_SHOWN else ""
-        )
-        heading = f"- {violation['id']} ({violation['impact']}): {violation['help']}"
-        lines.append(f"{heading} [{violation['helpUrl']}]")
-        lines.append(f"    {len(nodes)} element(s): {', '.join(targets)}{more}")
-        if nodes and nodes[0].get("failureSummary"):
-            summary = " ".join(nodes[0]["failureSummary"].split())
-            lines.append(f"    first: {summary}")
-    return "\n".join(lines)
-
-
 @pytest.mark.parametrize("which", ["sign-in", "sign-in-failed", "kpi-page"])
 def test_page_has_no_axe_violations(
     tab: Page, axe_script: Path, demo_password: str, which: str
 ) -> None:
     _open_for_axe(tab, which, demo_password)
-    tab.add_script_tag(path=str(axe_script))
-    results: dict[str, Any] = tab.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
-    )
-    assert results["passes"], f"axe ran no passing rule on {tab.url}: is the tag list right?"
-    violations = results["violations"]
-    assert not violations, (
-        f"axe-core {results['testEngine']['version']} found {len(violations)} WCAG 2.1 A/AA "
-        f"violation(s) on {tab.url}:\n{_describe_violations(violations)}"
-    )
+    assert_no_axe_violations(tab, axe_script)
 
 
 def test_kpi_page_loads_nothing_from_outside_loopback(

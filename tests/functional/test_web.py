@@ -179,6 +179,10 @@ CONTEXTS = {
     "metrics.html": {"metrics", "actor"},
     "metric.html": {"view", "charts", "labels", "json_url"},
     "error.html": {"error"},
+    "submissions.html": {"rows", "tags", "actor"},
+    "submission_new.html": {"dataset_items", "org_items", "errors", "error_list", "values"},
+    "submission.html": {"receipt", "job", "finished", "tag", "reasons", "percent", "json_url"},
+    "_submission_status.html": {"receipt", "job", "finished", "tag", "reasons", "percent"},
 }
 
 

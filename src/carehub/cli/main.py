@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import signal
 import threading
@@ -31,6 +32,7 @@ mappings_app = typer.Typer(
 submissions_app = typer.Typer(help="Submitted files and their states.", no_args_is_help=True)
 metrics_app = typer.Typer(help="KPIs: definitions, runs and series.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens for scripts.", no_args_is_help=True)
 jobs_app = typer.Typer(help="Background jobs: progress, failures, retries.", no_args_is_help=True)
 for sub, name in (
     (orgs_app, "orgs"),
@@ -40,6 +42,7 @@ for sub, name in (
     (metrics_app, "metrics"),
     (audit_app, "audit"),
     (jobs_app, "jobs"),
+    (tokens_app, "tokens"),
 ):
     app.add_typer(sub, name=name)
 
@@ -221,6 +224,60 @@ def jobs_retry(
     hub.check_ready()
     job = hub.retry_job(acting(hub, user), job_id)
     message(f"job {job.id} queued again; a worker will take it (or run `carehub worker --once`)")
+
+
+@tokens_app.command("create")
+@handles_errors
+def tokens_create(
+    for_user: Annotated[str, typer.Option("--for", help="The user the token acts as.")],
+    name: Annotated[str, typer.Option(help="What the token is for, e.g. 'nightly ECDS upload'.")],
+    scope: Annotated[
+        list[str], typer.Option(help="submit and/or read (repeat the option for both).")
+    ],
+    days: Annotated[int, typer.Option(help="Days until it expires (at most 366).")] = 90,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Make an API token; its secret is printed once, to stdout, and never stored."""
+    hub = platform()
+    hub.check_ready()
+    secret, token = hub.create_token(acting(hub, user), for_user, name, scope, days)
+    if as_json:
+        emit_json({"token": secret, **dataclasses.asdict(token)})
+        return
+    typer.echo(secret)
+    message(
+        f"token {token.id} for {token.username} ({' '.join(token.scopes)}), expires "
+        f"{token.expires_at:%Y-%m-%d}; keep it secret: carehub cannot show it again"
+    )
+
+
+@tokens_app.command("list")
+@handles_errors
+def tokens_list(user: UserOption = None, as_json: JsonOption = False) -> None:
+    """List API tokens (yours; an admin sees everyone's), never their secrets."""
+    hub = platform()
+    hub.check_ready()
+    rows = hub.tokens(acting(hub, user))
+    if as_json:
+        emit_json(rows)
+        return
+    for t in rows:
+        state = "active" if t.active else ("revoked" if t.revoked_at else "expired")
+        typer.echo(f"{t.id}\t{t.username}\t{t.name}\t{' '.join(t.scopes)}\t{state}")
+
+
+@tokens_app.command("revoke")
+@handles_errors
+def tokens_revoke(
+    token_id: Annotated[int, typer.Argument(help="The token's number.")],
+    user: UserOption = None,
+) -> None:
+    """Revoke an API token: it stops working at once."""
+    hub = platform()
+    hub.check_ready()
+    token = hub.revoke_token(acting(hub, user), token_id)
+    message(f"token {token.id} ({token.name}) revoked")
 
 
 @orgs_app.command("add")

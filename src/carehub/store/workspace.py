@@ -1,8 +1,15 @@
-"""Workspace files outside the lake: feed mappings a steward has installed."""
+"""Workspace files outside the lake: feed mappings a steward has installed, and scratch space."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
+
+SPOOL_CHUNK_BYTES = 1 << 20  # uploads are copied in 1 MiB chunks: memory stays bounded
 
 
 class Workspace:
@@ -36,3 +43,15 @@ class Workspace:
 
     def read_text(self, path: Path) -> str:
         return path.read_text(encoding="utf-8")
+
+    @contextmanager
+    def spooled(self, stream: BinaryIO) -> Iterator[Path]:
+        """An uploaded stream as a temporary file in scratch, removed afterwards."""
+        fd, name = tempfile.mkstemp(dir=self.scratch, suffix=".upload")
+        path = Path(name)
+        try:
+            with open(fd, "wb") as out:
+                shutil.copyfileobj(stream, out, SPOOL_CHUNK_BYTES)
+            yield path
+        finally:
+            path.unlink(missing_ok=True)

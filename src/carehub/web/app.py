@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -12,11 +15,13 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from carehub.errors import AuthenticationRequired, CarehubError, ConfigurationError
 from carehub.platform import Platform
-from carehub.web import pages
+from carehub.web import api, pages, submissions
+from carehub.web.api import API_PREFIX
 from carehub.web.rendering import Renderer
 
 SESSION_MAX_AGE_SECONDS = 8 * 60 * 60  # one working day
-NPM_ASSETS_HINT = "run `make assets` (installs the nhsuk-frontend package from npm)"
+WORKER_STOP_SECONDS = 30  # a worker mid-job finishes its current step before the server exits
+NPM_ASSETS_HINT = "run `make assets` (installs nhsuk-frontend and htmx from npm)"
 
 
 def static_root() -> Path:
@@ -26,6 +31,7 @@ def static_root() -> Path:
 def _check_assets(root: Path) -> None:
     required = (
         root / "npm" / "nhsuk-frontend.min.css",
+        root / "npm" / "htmx.min.js",
         root / "npm" / "assets" / "images" / "favicon.svg",
     )
     if not all(p.is_file() for p in required):
@@ -35,16 +41,45 @@ def _check_assets(root: Path) -> None:
 
 
 def wants_json(request: Request) -> bool:
-    return request.url.path.endswith(".json") or "application/json" in request.headers.get(
-        "accept", ""
+    path = request.url.path
+    return (
+        path.endswith(".json")
+        or path.startswith(API_PREFIX)
+        or "application/json" in request.headers.get("accept", "")
     )
+
+
+@asynccontextmanager
+async def job_workers(app: FastAPI) -> AsyncIterator[None]:
+    """Run queued jobs in threads beside the requests (``CAREHUB_WEB_WORKERS``, default 1), so
+    an upload answers at once and its processing never blocks a page."""
+    platform: Platform = app.state.platform
+    stop = threading.Event()
+    threads = [
+        threading.Thread(
+            target=platform.work, args=(stop,), name=f"carehub-worker-{n}", daemon=True
+        )
+        for n in range(platform.settings.web_workers)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=WORKER_STOP_SECONDS)
 
 
 def create_app(platform: Platform) -> FastAPI:
     root = static_root()
     _check_assets(root)
     app = FastAPI(
-        title="carehub", docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json"
+        title="carehub",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=job_workers,
     )
     app.state.platform = platform
     app.state.renderer = Renderer()
@@ -59,6 +94,8 @@ def create_app(platform: Platform) -> FastAPI:
     app.mount("/assets", StaticFiles(directory=root / "npm" / "assets"), name="assets")
     app.mount("/static", StaticFiles(directory=root), name="static")
     app.include_router(pages.router)
+    app.include_router(submissions.router)
+    app.include_router(api.router)
 
     @app.exception_handler(CarehubError)
     async def carehub_error(request: Request, error: CarehubError) -> Response:
@@ -66,7 +103,12 @@ def create_app(platform: Platform) -> FastAPI:
             return RedirectResponse(f"/sign-in?next={request.url.path}", status_code=303)
         body = {"error": type(error).__name__, "message": error.message, "hint": error.hint}
         if wants_json(request):
-            return JSONResponse(body, status_code=error.http_status)
+            headers = (
+                {"WWW-Authenticate": "Bearer"}
+                if isinstance(error, AuthenticationRequired)
+                else None
+            )
+            return JSONResponse(body, status_code=error.http_status, headers=headers)
         renderer: Renderer = request.app.state.renderer
         return renderer.page(request, "error.html", {"error": body}, status_code=error.http_status)
 

@@ -55,7 +55,7 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _require_csrf(request: Request, token: str) -> None:
+def require_csrf(request: Request, token: str) -> None:
     if not csrf_valid(request, token):
         raise PolicyDenied(
             "the form has expired or did not come from carehub",
@@ -92,7 +92,7 @@ def sign_in(
     csrf_token: Annotated[str, Form()],
     next: Annotated[str, Form()] = "/metrics",
 ) -> Response:
-    _require_csrf(request, csrf_token)
+    require_csrf(request, csrf_token)
     try:
         actor = platform.authenticate(username, password)
     except AuthenticationRequired:
@@ -110,7 +110,7 @@ def sign_out_page(request: Request, renderer: RendererDep) -> HTMLResponse:
 
 @router.post("/sign-out")
 def sign_out(request: Request, csrf_token: Annotated[str, Form()]) -> RedirectResponse:
-    _require_csrf(request, csrf_token)
+    require_csrf(request, csrf_token)
     request.session.clear()
     return RedirectResponse("/sign-in", status_code=303)
 

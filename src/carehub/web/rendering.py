@@ -55,3 +55,7 @@ class Renderer:
         }
         html = self.environment.get_template(template).render(full)
         return HTMLResponse(html, status_code=status_code)
+
+    def fragment(self, template: str, context: dict[str, Any]) -> HTMLResponse:
+        """Part of a page (for htmx to swap in): no layout, no session."""
+        return HTMLResponse(self.environment.get_template(template).render(context))

@@ -1,0 +1,117 @@
+"""The HTTP API for scripts, authenticated by API token (``Authorization: Bearer chub_…``).
+
+Tokens carry no cookies, so these routes need no CSRF token; everything else (who may do what)
+is the platform's, exactly as for the web pages and the CLI.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi.responses import JSONResponse
+
+from carehub.errors import AuthenticationRequired
+from carehub.platform import Actor, JobInfo, Platform, Receipt, Scope
+from carehub.web.pages import PlatformDep, metric_document
+
+API_PREFIX = "/api/v1"
+router = APIRouter(prefix=API_PREFIX, tags=["API v1"])
+
+
+def _bearer(request: Request) -> str:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationRequired(
+            "this API needs a token",
+            hint="send 'Authorization: Bearer <token>'; make one with `carehub tokens create`",
+        )
+    return token.strip()
+
+
+def submitter(request: Request, platform: PlatformDep) -> Actor:
+    return platform.authenticate_token(_bearer(request), Scope.SUBMIT)
+
+
+def reader(request: Request, platform: PlatformDep) -> Actor:
+    return platform.authenticate_token(_bearer(request), Scope.READ)
+
+
+SubmitterDep = Annotated[Actor, Depends(submitter)]
+ReaderDep = Annotated[Actor, Depends(reader)]
+
+
+def _jsonable(value: Any) -> Any:
+    data = dataclasses.asdict(value)
+    return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in data.items()}
+
+
+def submission_document(receipt: Receipt, job: JobInfo | None) -> dict[str, Any]:
+    return {
+        **_jsonable(receipt),
+        "finished": receipt.state not in ("received", "validating"),
+        "job": _jsonable(job) if job else None,
+        "links": {
+            "self": f"{API_PREFIX}/submissions/{receipt.submission_id}",
+            "page": f"/submissions/{receipt.submission_id}",
+        },
+    }
+
+
+def _document(platform: Platform, actor: Actor, receipt: Receipt) -> dict[str, Any]:
+    job = platform.job(actor, receipt.job_id) if receipt.job_id else None
+    return submission_document(receipt, job)
+
+
+@router.post("/submissions", status_code=202)
+def create_submission(
+    platform: PlatformDep,
+    actor: SubmitterDep,
+    file: UploadFile,
+    dataset: Annotated[str, Form(max_length=64)],
+    period: Annotated[str | None, Form(max_length=7)] = None,
+    org: Annotated[str | None, Form(max_length=6)] = None,
+) -> JSONResponse:
+    """Send a file (multipart form: `file`, `dataset`, optional `period` and `org`).
+
+    Answers at once with 202 and the submission's receipt; follow `links.self` until `finished`.
+    The same bytes sent again answer 200 with the first submission.
+    """
+    receipt = platform.receive_upload(
+        actor, org or actor.org_code, dataset, file.file, file.filename or "upload", period
+    )
+    url = f"{API_PREFIX}/submissions/{receipt.submission_id}"
+    return JSONResponse(
+        _document(platform, actor, receipt),
+        status_code=200 if receipt.duplicate else 202,
+        headers={"Location": url},
+    )
+
+
+@router.get("/submissions")
+def list_submissions(
+    platform: PlatformDep, actor: SubmitterDep, dataset: str | None = None
+) -> dict[str, Any]:
+    """Your organisation's submissions (stewards and admins: everyone's)."""
+    rows = platform.visible_submissions(actor, dataset)
+    return {"submissions": [_jsonable(r) for r in rows]}
+
+
+@router.get("/submissions/{submission_id}")
+def get_submission(
+    submission_id: int, platform: PlatformDep, actor: SubmitterDep
+) -> dict[str, Any]:
+    """A submission's receipt and the progress of its job."""
+    return _document(platform, actor, platform.submission(actor, submission_id))
+
+
+@router.get("/jobs/{job_id}")
+def get_job(job_id: int, platform: PlatformDep, actor: SubmitterDep) -> dict[str, Any]:
+    return {"job": _jsonable(platform.job(actor, job_id))}
+
+
+@router.get("/metrics/{metric_id}")
+def get_metric(metric_id: str, platform: PlatformDep, actor: ReaderDep) -> dict[str, Any]:
+    """A KPI series with its SPC limits, under the same disclosure control as its page."""
+    return metric_document(platform.metric_view(actor, metric_id))
