@@ -302,6 +302,9 @@ class Platform:
             f"{name} is left empty"
             for name in profile.missing_optional
         )
+        unnamed = sum(1 for column in profile.columns if not column.strip())
+        if unnamed:
+            warnings += (f"{unnamed} column(s) of line 1 have no name and are ignored",)
         return replace(receipt, warnings=warnings)
 
     def submissions(self, dataset: str | None = None) -> list[Submission]:
