@@ -1,4 +1,5 @@
-"""NHS England's monthly A&E returns, as published for June 2024 to June 2025, through the hub.
+"""NHS England's monthly A&E returns through the hub: the provider-level CSVs as published for
+June 2024 to June 2025, and the long form of April 2016 to March 2019 (NHSRdatasets).
 
 The files are read from ../shared/data as they are; every expectation is worked out from the files
 with the csv module, never typed in, so the tests say what the hub must do with whatever NHS
@@ -17,6 +18,7 @@ import duckdb
 import pytest
 from workspaces import ADMIN, make_platform
 
+from carehub.errors import DataContractError
 from carehub.model.datasets import FieldType, get_dataset
 from carehub.model.mappings import FeedMapping
 from carehub.model.yaml_loading import load_model
@@ -236,3 +238,79 @@ def test_a_revised_month_supersedes_the_first_publication(
     path = hub.lake.resolve(now[0].standard_path)
     codes = {r[0] for r in duckdb.sql(f"SELECT provider_code FROM '{path}'").fetchall()}
     assert codes == set(late)
+
+
+LONG = "ae_attendances"
+LONG_MAPPING = MAPPINGS / "X24_ae_attendances.yaml"
+QUIRK_MONTH = "2018-10"  # NHSRdatasets README: RTX, 2018-10, type 2: admissions 92 > attendances 74
+
+
+def long_form_file(shared_data: Path) -> Path:
+    return shared_data / "nhsrdatasets" / "ae_attendances.csv"
+
+
+def split_by_month(source: Path, folder: Path, months: list[str]) -> dict[str, Path]:
+    """What a steward does before submitting the package's file: one file per month."""
+    with source.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        rows = list(reader)
+    paths = {}
+    for month in months:
+        path = folder / f"ae_attendances_{month}.csv"
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(r for r in rows if r[header.index("period")].startswith(month))
+        paths[month] = path
+    return paths
+
+
+def long_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture
+def long_hub(tmp_path: Path) -> Platform:
+    hub = new_hub(tmp_path / "home")
+    hub.install_mapping(ADMIN, LONG_MAPPING)
+    return hub
+
+
+def test_a_file_of_36_months_is_refused_and_changes_nothing(
+    long_hub: Platform, shared_data: Path
+) -> None:
+    with pytest.raises(DataContractError, match=r"rows span 36 months \(2016-04 to 2019-03\)"):
+        long_hub.submit(ADMIN, NHS_ENGLAND[0], LONG, long_form_file(shared_data))
+    assert long_hub.submissions() == []
+
+
+def test_split_by_month_every_row_is_published_as_reported(
+    long_hub: Platform, shared_data: Path, tmp_path: Path
+) -> None:
+    months = ["2018-09", QUIRK_MONTH, "2018-11"]
+    files = split_by_month(long_form_file(shared_data), tmp_path, months)
+    for month, path in files.items():
+        source = long_rows(path)
+        receipt = long_hub.submit(ADMIN, NHS_ENGLAND[0], LONG, path)
+        assert (receipt.period, receipt.rows_read) == (month, len(source))
+        assert (receipt.rows_published, receipt.rows_quarantined) == (len(source), 0)
+        [submission] = [s for s in long_hub.submissions(LONG) if s.id == receipt.submission_id]
+        assert submission.standard_path is not None
+        parquet = long_hub.lake.resolve(submission.standard_path)
+        published = duckdb.sql(
+            "SELECT provider_code, department_type, attendances, over_4_hours, "
+            f"emergency_admissions FROM '{parquet}'"
+        ).fetchall()
+        expected = [
+            (
+                r["org_code"],
+                r["type"],
+                *(int(float(r[c])) for c in ("attendances", "breaches", "admissions")),
+            )
+            for r in source
+        ]
+        assert sorted(published) == sorted(expected)
+        above = {(r[0], r[1]) for r in published if r[4] > r[2]}
+        assert above == ({("RTX", "2")} if month == QUIRK_MONTH else set())
