@@ -178,8 +178,8 @@ def test_the_standard_zone_holds_the_files_figures(
 def test_admissions_above_attendances_are_published_as_reported(
     submitted: Submitted, shared_data: Path
 ) -> None:
-    """Every month some providers report A&E admissions for a department type whose attendances
-    another organisation reports; that is not an error of the return, so no row is held back."""
+    """Every month some providers report admissions via a department type for which they report
+    no attendances; that is not on its own an error of the return, so no row is held back."""
     pairs = [
         (MEASURES.index(f"emergency_admissions_{t}"), MEASURES.index(f"attendances_{t}"))
         for t in ("type_1", "type_2", "other")

@@ -97,7 +97,7 @@ COUNT_CASES = [
     ),
     ("an empty part is not compared", {"booked_over_4_hours_type_1": ""}, ""),
     (
-        "emergency admissions above attendances pass (another provider may report them)",
+        "emergency admissions above attendances pass (as published every month)",
         {"emergency_admissions_other": "16", "attendances_other": "0", "over_4_hours_other": "0"},
         "",
     ),
