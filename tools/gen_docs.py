@@ -487,6 +487,8 @@ def field_row(spec: FieldSpec) -> tuple[str, ...]:
 
 def code_sets(spec: DatasetSpec) -> list[str]:
     lines = ["### Code sets", ""]
+    if not spec.code_sets:
+        return [*lines, "None.", ""]
     for name, code_set in sorted(spec.code_sets.items()):
         lines += [f"#### {name}", "", md(code_set.description), ""]
         lines += table(("Code", "Meaning"), [(code(c), m) for c, m in code_set.codes.items()])
@@ -500,6 +502,36 @@ def sequence_rules(spec: DatasetSpec) -> list[str]:
     lines += ["When both times are present, the earlier must not be after the later.", ""]
     rows = [(code(r.earlier), code(r.later), code(r.reason)) for r in spec.sequence_rules]
     return lines + table(("Earlier", "Later", "Reason code if broken"), rows)
+
+
+def count_rules(spec: DatasetSpec) -> list[str]:
+    if not spec.count_rules:
+        return []
+    rows = [(code(r.part), code(r.whole), code(r.reason)) for r in spec.count_rules]
+    return [
+        "### Count rules",
+        "",
+        "When both counts are present, the part must not be more than the whole.",
+        "",
+        *table(("Part", "Whole", "Reason code if broken"), rows),
+    ]
+
+
+def summary_rows(spec: DatasetSpec) -> list[str]:
+    if not spec.summary_rows:
+        return []
+    rows = [
+        (code(r.field), ", ".join(code(label) for label in r.labels), code(r.reason))
+        for r in spec.summary_rows
+    ]
+    return [
+        "### Summary rows",
+        "",
+        "A row whose field reads one of the labels (in any case, spaces around it ignored) is a "
+        "total of other rows, not data: it is quarantined with this reason code alone.",
+        "",
+        *table(("Field", "Labels", "Reason code"), rows),
+    ]
 
 
 def dataset_section(spec: DatasetSpec) -> list[str]:
@@ -529,16 +561,28 @@ def dataset_section(spec: DatasetSpec) -> list[str]:
         *table(FIELD_HEADERS, [field_row(f) for f in spec.fields]),
         *code_sets(spec),
         *sequence_rules(spec),
+        *count_rules(spec),
+        *summary_rows(spec),
     ]
 
 
 def reason_checks(specs: Sequence[DatasetSpec]) -> dict[str, str]:
-    """What each reason code is checked on: a kind of field, or datasets' sequence rules."""
+    """What each reason code is checked on: a kind of field, or datasets' own rules."""
     checks: dict[str, str] = {str(reason): text for reason, text in REASON_CHECKS.items()}
+
+    def add(reason: str, where: str) -> None:
+        checks[reason] = "; ".join(filter(None, (checks.get(reason), where)))
+
     for spec in specs:
         for rule in spec.sequence_rules:
-            where = f"`{spec.name}` sequence rule: `{rule.earlier}` not after `{rule.later}`"
-            checks[rule.reason] = "; ".join(filter(None, (checks.get(rule.reason), where)))
+            add(
+                rule.reason,
+                f"`{spec.name}` sequence rule: `{rule.earlier}` not after `{rule.later}`",
+            )
+        for count in spec.count_rules:
+            add(count.reason, f"`{spec.name}` count rule: `{count.part}` not above `{count.whole}`")
+        for summary in spec.summary_rows:
+            add(summary.reason, f"`{spec.name}` summary rows: `{summary.field}`")
     return checks
 
 

@@ -629,6 +629,10 @@ class Platform:
             f"{name} is left empty"
             for name in profile.missing_optional
         )
+        unnamed = sum(1 for column in profile.columns if not column.strip())
+        if unnamed:
+            warnings += (f"{unnamed} column(s) of line 1 have no name and are ignored",)
+        self.intake.warn(submission.id, warnings)
         return replace(receipt, warnings=warnings, job_id=job.id)
 
     def _submitter(self, submission: Submission) -> Actor:

@@ -57,7 +57,7 @@ def test_a_submitter_uploads_a_file_and_the_page_shows_the_result(
     path = tmp_path / "raj-ecds-feb.csv"
     path.write_text(ROWS)
     page.get_by_label("Dataset").select_option("ed_attendance")
-    page.get_by_label("File").set_input_files(str(path))
+    page.locator("input[type=file][name=file]").set_input_files(str(path))
     page.get_by_role("button", name="Send file").click()
     page.wait_for_url("**/submissions/*")
     expect(page.get_by_role("heading", level=1)).to_have_text("raj-ecds-feb.csv")
@@ -73,7 +73,7 @@ def test_a_rejected_upload_says_what_to_do(page: Page, tmp_path: Path) -> None:
     path = tmp_path / "not-ecds.csv"
     path.write_text("call_id,disposition\n1,Dx01\n")
     page.get_by_label("Dataset").select_option("ed_attendance")
-    page.get_by_label("File").set_input_files(str(path))
+    page.locator("input[type=file][name=file]").set_input_files(str(path))
     page.get_by_role("button", name="Send file").click()
     expect(page.locator("[data-state]")).to_have_attribute("data-state", "rejected")
     expect(page.get_by_text("The file was not accepted")).to_be_visible()

@@ -152,6 +152,10 @@ BAD_INPUTS = {
         "rows span 2 months",
     ),
     "utf-16": (HEADER + "\n" + GOOD_ROWS[0] + "\n", "encoded as UTF-16"),
+    "repeated column": (
+        HEADER + ",site_code\n" + GOOD_ROWS[0] + ",RAJ02\n",
+        "line 1 repeats column(s) 'site_code'",
+    ),
     "ragged csv": (
         HEADER + "\nA1,9990000018,RAJ01,01,2025-01-03 10:00:00\n",
         "cannot be read as CSV",
@@ -193,6 +197,18 @@ def test_utf8_with_bom_is_read(workspace: Path, tmp_path: Path) -> None:
         run("submit", "--org", "RAJ", "--dataset", "ed_attendance", str(path), "--json")
     )
     assert receipt["rows_published"] == 3
+
+
+def test_columns_without_a_name_are_ignored_with_a_warning(workspace: Path, tmp_path: Path) -> None:
+    # Spreadsheet exports leave empty cells beyond the last column: nameless, so never mapped.
+    rows = [row + ",," for row in GOOD_ROWS]
+    path = write(tmp_path, "ed-trailing.csv", "\n".join([HEADER + ",,", *rows]) + "\n")
+    output = run("submit", "--org", "RAJ", "--dataset", "ed_attendance", str(path))
+    assert "warning: 2 column(s) of line 1 have no name and are ignored" in output
+    receipt = json.loads(
+        run("submit", "--org", "RAJ", "--dataset", "ed_attendance", str(path), "--json")
+    )
+    assert receipt["rows_published"] == 3 and receipt["duplicate"]
 
 
 def test_unknown_organisation_and_dataset_are_named(workspace: Path, tmp_path: Path) -> None:

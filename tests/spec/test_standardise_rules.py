@@ -92,6 +92,8 @@ CASES = [
         "",
     ),
     ("not an integer", {"age_years": "forty"}, "NOT_AN_INTEGER:age_years"),
+    ("a fraction is not an integer", {"age_years": "40.5"}, "NOT_AN_INTEGER:age_years"),
+    ("a whole number written with .0 passes", {"age_years": "40.0"}, ""),
     ("age above range", {"age_years": "121"}, "OUT_OF_RANGE:age_years"),
     (
         "arrival outside the period",

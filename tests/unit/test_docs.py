@@ -121,13 +121,13 @@ def test_every_dataset_field_code_and_rule_is_in_the_data_dictionary(
             assert f"\n#### {code_set_name}\n" in dictionary
             for code, meaning in code_set.codes.items():
                 assert f"| `{code}` | {meaning} |" in dictionary, f"{code_set_name} {code}"
-        for rule in spec.sequence_rules:
-            assert f"| `{rule.reason}` |" in dictionary
+        for reason in spec.rule_reasons:
+            assert f"| `{reason}` |" in dictionary, f"{name}: {reason}"
 
 
 def test_every_quarantine_reason_has_help() -> None:
     reasons = {str(reason) for reason in Reason}
-    reasons |= {rule.reason for n in dataset_names() for rule in get_dataset(n).sequence_rules}
+    reasons |= {reason for n in dataset_names() for reason in get_dataset(n).rule_reasons}
     missing = sorted(reasons - set(REASON_HELP))
     assert not missing, f"reason codes without help text in REASON_HELP: {missing}"
 

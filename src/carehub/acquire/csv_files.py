@@ -98,7 +98,10 @@ def check_header(path: Path, columns: tuple[str, ...], mapping: FeedMapping) -> 
             f"line 1 (the header) has no column {', no column '.join(missing)}",
             "add the column(s) to the extract, or update the feed mapping if they were renamed",
         )
-    duplicates = sorted({c for c in columns if columns.count(c) > 1})
+    # Columns without a name (often empty cells an export left beyond the last column) cannot be
+    # mapped, so only named columns must be unique; the submission warns that they are ignored.
+    named = [c for c in columns if c.strip()]
+    duplicates = sorted({c for c in named if named.count(c) > 1})
     if duplicates:
         raise refuse(
             path,

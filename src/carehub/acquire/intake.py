@@ -8,6 +8,7 @@ feed mapping has since been fixed) they are queued again rather than refused as 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -79,7 +80,8 @@ class Intake:
             submission.mapping_version = mapping_version
             submission.received_at = received_at or now_utc()
             submission.submitted_by = actor.username
-            submission.error = submission.hint = submission.reasons = None
+            submission.error = submission.hint = None
+            submission.reasons = submission.warnings = None
             session.add(submission)
             session.flush()
             job = self.queue.add(
@@ -130,6 +132,12 @@ class Intake:
                 _target(submission),
                 detail={"error": type(error).__name__},
             )
+
+    def warn(self, submission_id: int, warnings: tuple[str, ...]) -> None:
+        """Keep what the sender should know about an accepted file with its receipt."""
+        if warnings:
+            with self.database.session() as session:
+                session.get_one(Submission, submission_id).warnings = json.dumps(list(warnings))
 
     def stopped(self, submission_id: int) -> None:
         """Its job stopped without a verdict: the submission waits for a retry."""

@@ -17,6 +17,7 @@ from carehub.errors import NotFound
 from carehub.model.yaml_loading import load_model
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"  # safe identifier: no quoting tricks reach SQL
+REASON_PATTERN = r"^[A-Z][A-Z0-9_]*$"  # quarantine reason codes: upper case, no values
 
 
 class FieldType(StrEnum):
@@ -72,7 +73,37 @@ class SequenceRule(BaseModel):
 
     earlier: str = Field(pattern=NAME_PATTERN)
     later: str = Field(pattern=NAME_PATTERN)
-    reason: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
+    reason: str = Field(pattern=REASON_PATTERN)
+
+
+class CountRule(BaseModel):
+    """``part`` must not be more than ``whole`` when both are present (e.g. attendances over four
+    hours are some of the attendances)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    part: str = Field(pattern=NAME_PATTERN)
+    whole: str = Field(pattern=NAME_PATTERN)
+    reason: str = Field(pattern=REASON_PATTERN)
+
+
+class SummaryRowRule(BaseModel):
+    """A row whose ``field`` reads one of ``labels`` (ignoring case and surrounding spaces) sums
+    other rows, such as a published file's England total. It is not data of the model: it is
+    quarantined with ``reason`` alone, whatever else its cells say."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    field: str = Field(pattern=NAME_PATTERN)
+    labels: tuple[str, ...] = Field(min_length=1)
+    reason: str = Field(pattern=REASON_PATTERN)
+
+    @field_validator("labels")
+    @classmethod
+    def _labels_are_trimmed_text(cls, labels: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not label.strip() or label != label.strip() for label in labels):
+            raise ValueError("summary row labels are non-empty and have no surrounding spaces")
+        return labels
 
 
 class DatasetSpec(BaseModel):
@@ -93,6 +124,8 @@ class DatasetSpec(BaseModel):
     fields: tuple[FieldSpec, ...]
     code_sets: dict[str, CodeSet] = {}
     sequence_rules: tuple[SequenceRule, ...] = ()
+    count_rules: tuple[CountRule, ...] = ()
+    summary_rows: tuple[SummaryRowRule, ...] = ()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> DatasetSpec:
@@ -106,6 +139,15 @@ class DatasetSpec(BaseModel):
             for name in (rule.earlier, rule.later):
                 if self.field(name).type is not FieldType.TIMESTAMP:
                     raise ValueError(f"sequence rule field {name} is not a timestamp")
+        for count in self.count_rules:
+            for name in (count.part, count.whole):
+                if self.field(name).type is not FieldType.INTEGER:
+                    raise ValueError(f"count rule field {name} is not an integer")
+            if count.part == count.whole:
+                raise ValueError(f"count rule compares {count.part} with itself")
+        for summary in self.summary_rows:
+            if self.field(summary.field).type not in (FieldType.STRING, FieldType.CODE):
+                raise ValueError(f"summary row field {summary.field} is not a string or code")
         if self.period_field and self.field(self.period_field).type is not FieldType.TIMESTAMP:
             raise ValueError("period_field must be a timestamp field")
         return self
@@ -119,6 +161,14 @@ class DatasetSpec(BaseModel):
     @property
     def required_fields(self) -> tuple[FieldSpec, ...]:
         return tuple(f for f in self.fields if f.required)
+
+    @property
+    def rule_reasons(self) -> tuple[str, ...]:
+        """The reason codes of the dataset's own rules (sequence, count and summary rows)."""
+        reasons = [rule.reason for rule in self.sequence_rules]
+        reasons += [rule.reason for rule in self.count_rules]
+        reasons += [rule.reason for rule in self.summary_rows]
+        return tuple(dict.fromkeys(reasons))
 
     @property
     def nhs_number_field(self) -> FieldSpec | None:

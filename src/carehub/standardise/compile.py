@@ -1,10 +1,11 @@
 """Compile a dataset spec and a feed mapping into the one-pass standardisation query.
 
 The query reads the staged file (every column as text), casts each field, applies the code
-translations, validates the NHS number with Modulus 11, checks date sequences and the period, and
-returns one row per input row with the typed fields, ``person_id`` and ``reasons`` (empty when the
-row passes). Names from YAML or from the partner's file only ever appear as quoted identifiers or
-string literals of sqlglot expressions.
+translations, validates the NHS number with Modulus 11, checks date sequences, counts that are
+part of another count and the period, recognises summary rows (totals), and returns one row per
+input row with the typed fields, ``person_id`` and ``reasons`` (empty when the row passes).
+Names from YAML or from the partner's file only ever appear as quoted identifiers or string
+literals of sqlglot expressions.
 """
 
 from __future__ import annotations
@@ -173,6 +174,9 @@ class _Compiler:
         for rule in self.spec.sequence_rules:
             later_first = exp.LT(this=_col(rule.later), expression=_col(rule.earlier))
             reasons.append(_reason(later_first, rule.reason, rule.later))
+        for count in self.spec.count_rules:
+            part_above = exp.GT(this=_col(count.part), expression=_col(count.whole))
+            reasons.append(_reason(part_above, count.reason, count.part))
         if self.spec.period_field is None:  # a snapshot: the period is the submission's
             return reasons
         start = exp.cast(exp.Literal.string(period.start_at().isoformat(sep=" ")), "TIMESTAMP")
@@ -181,6 +185,23 @@ class _Compiler:
         outside = exp.or_(exp.LT(this=when, expression=start), exp.GTE(this=when, expression=end))
         reasons.append(_reason(outside, Reason.OUTSIDE_PERIOD, self.spec.period_field))
         return reasons
+
+    def summary_row(self) -> exp.Expr | None:
+        """The reason of a summary row (e.g. a total), which replaces every other reason: its
+        cells are labels and sums, not data of the model."""
+        if not self.spec.summary_rows:
+            return None
+        ifs = []
+        for rule in self.spec.summary_rows:
+            labels = [exp.Literal.string(label.upper()) for label in rule.labels]
+            raw = exp.Upper(this=_col(f"raw__{rule.field}"))
+            ifs.append(
+                exp.If(
+                    this=exp.In(this=raw, expressions=labels),
+                    true=exp.Literal.string(f"{rule.reason}:{rule.field}"),
+                )
+            )
+        return exp.Case(ifs=ifs)
 
 
 def compile_standardise(
@@ -216,6 +237,10 @@ def compile_standardise(
         else:
             outputs.append(_col(field.name))
             published.append(field.name)
-    outputs.append(engine.join_reasons(reasons).as_(REASONS, quoted=True))
+    joined = engine.join_reasons(reasons)
+    summary = compiler.summary_row()
+    if summary is not None:
+        joined = exp.Coalesce(this=summary, expressions=[joined])
+    outputs.append(joined.as_(REASONS, quoted=True))
     query = exp.select(*outputs).from_(step2.subquery("typed_rows"))
     return StandardiseQuery(query=query, published_columns=tuple(published))

@@ -37,4 +37,14 @@ REASON_HELP: dict[str, str] = {
     "RESPONSE_BEFORE_CALL": "the response is before the call",
     "ARRIVAL_BEFORE_RESPONSE": "the arrival at hospital is before the response",
     "HANDOVER_BEFORE_ARRIVAL": "the handover is before the arrival at hospital",
+    "OVER_4_HOURS_ABOVE_ATTENDANCES": (
+        "more attendances over four hours than attendances of the same department type"
+    ),
+    "BOOKED_OVER_4_HOURS_ABOVE_BOOKED": (
+        "more booked appointments over four hours than booked appointments of the same type"
+    ),
+    "TOTAL_ROW": (
+        "the row is a total of other rows (such as England), not one organisation's figures; "
+        "the hub sums the rows itself, so totals are never counted twice"
+    ),
 }

@@ -105,6 +105,7 @@ class Receipt:
             rows_quarantined=submission.rows_quarantined or 0,
             reasons=reasons or {},
             superseded=superseded,
+            warnings=tuple(json.loads(submission.warnings or "[]")),
             filename=submission.filename,
             job_id=job_id,
             error=submission.error,

@@ -72,6 +72,7 @@ class Submission(Base):
     error: Mapped[str | None] = mapped_column(Text)  # why it was rejected (never a row value)
     hint: Mapped[str | None] = mapped_column(Text)  # what the sender should do about it
     reasons: Mapped[str | None] = mapped_column(Text)  # JSON: quarantine reason code -> rows
+    warnings: Mapped[str | None] = mapped_column(Text)  # JSON: what the sender should know
 
 
 class Publication(Base):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from carehub.errors import UserError
@@ -31,3 +33,16 @@ def test_missing_required_fields_are_named() -> None:
             BASE + REQUIRED.replace("  departed_at: T2\n", "") + "  department_type: D\n",
             "m.yaml",
         )
+
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[3] / "examples" / "mappings").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_every_example_mapping_is_valid_and_named_after_what_it_maps(path: Path) -> None:
+    mapping = load_model(FeedMapping, path.read_text(encoding="utf-8"), str(path))
+    assert path.stem == f"{mapping.organisation}_{mapping.dataset}"
+
+
+def test_there_are_example_mappings() -> None:
+    assert len(EXAMPLES) >= 1

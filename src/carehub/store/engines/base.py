@@ -69,7 +69,9 @@ class Engine(Protocol):
         """Text to timestamp with a strftime-style format (ISO 8601 when None); NULL if bad."""
         ...
 
-    def try_integer(self, value: exp.Expr) -> exp.Expr: ...
+    def try_integer(self, value: exp.Expr) -> exp.Expr:
+        """Text to a whole number, NULL if it is not one (a value with a fraction is not)."""
+        ...
 
     def try_decimal(self, value: exp.Expr) -> exp.Expr:
         """Text to a double-precision number, NULL if it is not one."""

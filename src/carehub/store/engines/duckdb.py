@@ -16,6 +16,7 @@ DIALECT = "duckdb"
 # DuckDB 2.0 turns TRY_CAST over read_csv columns into a hard cast (duckdb/duckdb#23818); a test
 # in tests/integration fails when the workaround stops being needed or stops working.
 INGEST_SETTINGS = ("SET disabled_optimizers='type_pushdown'",)
+WHOLE_NUMBER_PATTERN = r"[+-]?[0-9]+(\.0*)?"  # '12', '-3', '74.0' (as R and pandas write counts)
 
 
 def _sql(query: exp.Expr) -> str:
@@ -106,7 +107,11 @@ class DuckDBEngine:
         return _call("try_strptime", value, _text(fmt))
 
     def try_integer(self, value: exp.Expr) -> exp.Expr:
-        return exp.TryCast(this=_call("trim", value), to=exp.DataType.build("BIGINT"))
+        # DuckDB casts '1.5' to 2: only whole numbers (a '.0' tail allowed) may become integers
+        trimmed = _call("trim", value)
+        whole = _call("regexp_full_match", trimmed, _text(WHOLE_NUMBER_PATTERN))
+        cast = exp.TryCast(this=trimmed, to=exp.DataType.build("BIGINT"))
+        return exp.Case(ifs=[exp.If(this=whole, true=cast)])
 
     def try_decimal(self, value: exp.Expr) -> exp.Expr:
         return exp.TryCast(this=_call("trim", value), to=exp.DataType.build("DOUBLE"))

@@ -1,4 +1,4 @@
-"""Helpers of the browser tests (importable: pytest puts this folder on sys.path): serving an
+"""Helpers of the browser tests (importable: pytest puts tests/ on sys.path): serving an
 app on loopback and checking a page with axe-core."""
 
 from __future__ import annotations
