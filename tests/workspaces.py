@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
+
+from sqlalchemy import MetaData, create_engine, select
 
 from carehub.governance.actors import SYSTEM_ACTOR, Actor, Role
 from carehub.platform import Platform
@@ -18,3 +21,22 @@ def make_platform(home: Path, database_url: str | None = None) -> Platform:
     platform.init()
     platform.add_organisation(SYSTEM_ACTOR, TRUST[0], TRUST[1], "trust")
     return platform
+
+
+def snapshot(home: Path) -> tuple[dict[str, str], dict[str, list[tuple[object, ...]]]]:
+    """Every lake and mapping file by hash, and every row of every metadata table."""
+    files = {
+        str(p.relative_to(home)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(home.rglob("*"))
+        if p.is_file() and p.parts[-2:-1] != ("scratch",) and not p.name.startswith("carehub.db")
+    }
+    engine = create_engine(f"sqlite:///{home / 'carehub.db'}")
+    metadata = MetaData()
+    metadata.reflect(engine)
+    with engine.connect() as connection:
+        rows = {
+            name: sorted(map(tuple, connection.execute(select(table))))
+            for name, table in metadata.tables.items()
+        }
+    engine.dispose()
+    return files, rows

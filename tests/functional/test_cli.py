@@ -3,13 +3,12 @@ nothing."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import MetaData, create_engine, select
 from typer.testing import CliRunner
+from workspaces import snapshot
 
 from carehub.cli.main import app
 
@@ -45,25 +44,6 @@ def write(folder: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
     path = folder / name
     path.write_bytes(text.encode(encoding))
     return path
-
-
-def snapshot(home: Path) -> tuple[dict[str, str], dict[str, list[tuple[object, ...]]]]:
-    """Every lake and mapping file by hash, and every row of every metadata table."""
-    files = {
-        str(p.relative_to(home)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(home.rglob("*"))
-        if p.is_file() and p.parts[-2:-1] != ("scratch",) and not p.name.startswith("carehub.db")
-    }
-    engine = create_engine(f"sqlite:///{home / 'carehub.db'}")
-    metadata = MetaData()
-    metadata.reflect(engine)
-    with engine.connect() as connection:
-        rows = {
-            name: sorted(map(tuple, connection.execute(select(table))))
-            for name, table in metadata.tables.items()
-        }
-    engine.dispose()
-    return files, rows
 
 
 def test_the_slice_from_file_to_kpi(workspace: Path, tmp_path: Path) -> None:

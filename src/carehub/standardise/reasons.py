@@ -38,3 +38,8 @@ REASON_HELP: dict[str, str] = {
     "ARRIVAL_BEFORE_RESPONSE": "the arrival at hospital is before the response",
     "HANDOVER_BEFORE_ARRIVAL": "the handover is before the arrival at hospital",
 }
+
+
+def help_for(reason: str) -> str:
+    """The help text of a reason as a receipt names it (``CODE:field``)."""
+    return REASON_HELP.get(reason.partition(":")[0], "")
