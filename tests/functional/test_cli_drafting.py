@@ -250,3 +250,18 @@ def test_an_independent_messy_extract(workspace: Path, shared_data: Path) -> Non
     for row in rows:  # no identifier and no postcode of the file is shown
         identifier, *_, postcode = row.split(",")
         assert identifier not in text and postcode not in text
+
+
+@pytest.mark.parametrize("month", ["April-2025", "December-2024"])
+def test_a_published_aggregate_return_is_not_mistaken_for_patient_rows(
+    workspace: Path, shared_data: Path, month: str
+) -> None:
+    """NHS England's monthly A&E return, as published: counts by provider, whose headers share
+    words with the ED fields ("A&E attendances Type 1", "Emergency admissions via A&E")."""
+    path = shared_data / "nhse_ae_monthly_2024_25" / f"Monthly-AE-{month}.csv"
+    args = ("mappings", "draft", str(path), "--org", "RAJ", "--dataset", "ed_attendance")
+    draft = json.loads(invoke(*args, "--json").stdout)["draft"]
+    assert [f["name"] for f in draft["fields"] if f["column"]] == []
+    missing = {p.split(" ")[0] for p in draft["problems"]}
+    assert missing == {"attendance_id", "site_code", "department_type", "arrival_at", "departed_at"}
+    assert "A&E attendances Type 1" in draft["unused_columns"] and draft["sample_rows"] > 150

@@ -17,7 +17,7 @@ from carehub.model.datasets import FieldSpec
 
 SAME_NAME = 1.0  # the column is the field's name, spelt differently (NHSNumber, nhs_number)
 SYNONYM = 0.95  # the column is a name NHS files commonly use for the field
-PREFIX = 0.8  # one name starts with the other (HbA1c, hba1c_mmol_mol)
+PREFIX = 0.8  # the field's name starts with the column's (HbA1c, hba1c_mmol_mol)
 DATA_DICTIONARY_WEIGHT = 0.95  # words of the NHS Data Dictionary element name
 DESCRIPTION_WEIGHT = 0.5  # words of the field's description: weak evidence
 MIN_PREFIX_CHARS = 4
@@ -198,9 +198,9 @@ def name_match(column: str, field: FieldSpec) -> NameMatch:
                 f"words of the NHS Data Dictionary name {field.data_dictionary_name}",
             )
         )
-    shorter, longer = sorted((column_compact, field_compact), key=len)
-    if len(shorter) >= MIN_PREFIX_CHARS and longer.startswith(shorter):
-        matches.append(NameMatch(PREFIX, "the name starts like the field's name"))
+    # the field's name adds a qualifier the column leaves out (HbA1c, hba1c_mmol_mol)
+    if len(column_compact) >= MIN_PREFIX_CHARS and field_compact.startswith(column_compact):
+        matches.append(NameMatch(PREFIX, "the field's name starts with the column's"))
     matches.append(
         NameMatch(
             DESCRIPTION_WEIGHT * _description_overlap(column_words, field.description),

@@ -14,14 +14,16 @@ from carehub.model.datasets import FieldSpec, FieldType
 from carehub.standardise.draft_names import name_match
 from carehub.standardise.draft_values import CodeBook, ColumnValues, code_fit
 
-MIN_SCORE = 0.35  # below this a column is not proposed at all
+MIN_SCORE = 0.45  # below this a column is not proposed at all
 NEUTRAL_FIT = 0.6  # how well an empty sample column fits: no evidence either way
-NAME_ALONE = 0.4  # the share of a name's score kept when the values do not fit the field at all
+NAME_ALONE = 0.5  # the share of a name's score kept when the values do not fit the field at all
 VALUE_BONUS = 0.3  # values that only the field's kind of data has (Modulus 11, the code set)
 NHS_NUMBER_SHAPE = 0.45  # a column of values written as NHS numbers, whatever it is called
 NHS_NUMBER_VALID = 0.15  # ... more when they pass Modulus 11
-NOT_CODES = 0.2  # how well a column of many distinct values fits a code field
+NOT_CODES = 0.2  # how well a column of many more distinct values than codes fits a code field
 CODES_BY_VALUES = 0.45  # a column of the field's codes, whatever it is called
+LOCAL_CODES_PER_CODE = 2  # a partner's local codes for a code set: at most about twice as many
+FEW_VALUES = 12  # ... or a dozen, for the smallest code sets
 MOSTLY = 0.9
 
 
@@ -66,13 +68,17 @@ def _fit(field: FieldSpec, books: dict[str, CodeBook], values: ColumnValues) -> 
         if not values.looks_like_codes:
             text = f"{len(values.counts):,} distinct values: too many for a code list"
             return _Fit(NOT_CODES, 0.0, 0.0, text)
-        fit = code_fit(values, books[field.code_set])
-        distinct = len(values.counts) > 1
-        by_values = CODES_BY_VALUES if fit.share >= MOSTLY and distinct else 0.0
+        book = books[field.code_set]
+        fit = code_fit(values, book)
+        distinct = len(values.counts)
+        by_values = CODES_BY_VALUES if fit.share >= MOSTLY and distinct > 1 else 0.0
+        # A partner's local codes are about as many as the model's; a count or a measure is not.
+        local_codes = distinct <= max(LOCAL_CODES_PER_CODE * len(book.codes), FEW_VALUES)
+        plausible = 1.0 if fit.share >= MOSTLY or local_codes else NOT_CODES
         text = (
             f"{percent(fit.share)} of the values are codes of {field.code_set} or obvious spellings"
         )
-        return _Fit(1.0, VALUE_BONUS * fit.share, by_values, text)
+        return _Fit(plausible, VALUE_BONUS * fit.share, by_values, text)
     return _Fit(1.0, 0.0, 0.0, "")
 
 

@@ -94,6 +94,12 @@ def test_values_of_a_code_set_find_its_field() -> None:
     assert proposal.field("arrival_mode").column == "X2"
 
 
+def test_counts_are_not_taken_for_codes() -> None:
+    counts = [str(n) for n in range(40)]  # a few of them ("1", "3") look like department types
+    proposal = draft({"Department Type 1 attendances": counts})
+    assert proposal.matched == ()
+
+
 def test_value_evidence_decides_between_names() -> None:
     # "AgeAtArrival" shares a word with arrival_at, but its values are whole numbers
     proposal = draft({"AgeAtArrival": ["41", "7", "88"], "ArrivalDateTime": ["01/04/2025 10:00"]})
