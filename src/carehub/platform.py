@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from carehub.acquire.files import open_submission
 from carehub.acquire.intake import SUBMISSION_JOB, Intake
+from carehub.acquire.sampling import read_sample
 from carehub.errors import (
     AuthenticationRequired,
     CarehubError,
@@ -49,8 +50,16 @@ from carehub.model.metrics import MetricDefinition
 from carehub.model.periods import Period
 from carehub.model.yaml_loading import load_model
 from carehub.settings import Settings
+from carehub.standardise.drafting import Draft, propose_mapping
 from carehub.standardise.reasons import REASON_HELP
-from carehub.standardise.runner import ProgressReport, Receipt, Standardiser, no_progress
+from carehub.standardise.runner import (
+    ProgressReport,
+    Receipt,
+    Standardiser,
+    TrialReceipt,
+    missing_column_warnings,
+    no_progress,
+)
 from carehub.store.db import Database, now_utc
 from carehub.store.engines import Engine, HmacPads, make_engine
 from carehub.store.jobs import JobInfo, JobQueue, Progress, worker_name
@@ -74,6 +83,7 @@ __all__ = [
     "Scope",
     "SourceView",
     "TokenInfo",
+    "TrialReceipt",
     "VerifyReport",
 ]
 
@@ -373,6 +383,88 @@ class Platform:
             return FeedMapping.identity(org, dataset)
         return load_model(FeedMapping, stored[0], stored[1])
 
+    def draft_mapping(
+        self,
+        actor: Actor,
+        org: str,
+        dataset: str,
+        sample_file: Path,
+        sheet: str | None = None,
+        header_row: int | None = None,
+    ) -> Draft:
+        """Propose a feed mapping from a sample of a partner's file (its first rows only). A
+        workbook's sheet and header row are found when not given. Changes nothing but the
+        audit log."""
+        _require_role(actor, {Role.ADMIN, Role.STEWARD, Role.SYSTEM}, "draft feed mappings")
+        spec = get_dataset(dataset)
+        self._require_organisation(org)
+        sample = read_sample(
+            sample_file, self.workspace.scratch, sheet=sheet, header_row=header_row
+        )
+        draft = propose_mapping(spec, org, sample)
+        with self.database.session() as session:
+            self.audit.record(
+                session,
+                actor,
+                "mapping.draft",
+                f"mapping/{org}/{dataset}",
+                detail={
+                    "file": sample_file.name,
+                    "sample_rows": draft.sample_rows,
+                    "columns": len(sample.columns),
+                    "fields_matched": len(draft.matched),
+                    "problems": len(draft.problems),
+                },
+            )
+        return draft
+
+    def test_mapping(
+        self,
+        actor: Actor,
+        mapping: Path | FeedMapping,
+        sample_file: Path,
+        period: str | None = None,
+    ) -> TrialReceipt:
+        """What submitting ``sample_file`` under ``mapping`` would give: the same whole-file
+        checks and one-pass query as `submit`, run in memory. Nothing is landed, recorded or
+        published; a file `submit` would refuse is refused the same way."""
+        _require_role(actor, {Role.ADMIN, Role.STEWARD, Role.SYSTEM}, "test feed mappings")
+        if isinstance(mapping, Path):
+            if not mapping.is_file():
+                raise NotFound(
+                    f"{mapping}: no such file", hint="give the path of a feed mapping YAML file"
+                )
+            mapping = load_model(FeedMapping, self.workspace.read_text(mapping), str(mapping))
+        spec = get_dataset(mapping.dataset)
+        self._require_organisation(mapping.organisation)
+        parsed_period = Period.parse(period) if period else None
+        standardiser = Standardiser(self.database, self.lake, self.engine, self.audit)
+        target = f"mapping/{mapping.organisation}/{mapping.dataset}"
+        try:
+            with open_submission(sample_file, mapping, self.workspace.scratch) as profile:
+                used = mapping.without(profile.missing_optional)
+                trial = standardiser.trial(spec, used, profile, parsed_period, self._pads)
+        except UserError:  # refused as a submission would be
+            self._audit_trial(actor, target, sample_file, {"outcome": "refused"})
+            raise
+        trial = replace(trial, warnings=missing_column_warnings(mapping, profile.missing_optional))
+        counts: dict[str, str | int] = {
+            "outcome": "would be refused" if trial.refusal else "checked",
+            "rows_read": trial.rows_read,
+            "rows_would_publish": trial.rows_would_publish,
+            "rows_would_quarantine": trial.rows_would_quarantine,
+        }
+        self._audit_trial(actor, target, sample_file, counts)
+        return trial
+
+    def _audit_trial(
+        self, actor: Actor, target: str, sample_file: Path, detail: dict[str, str | int]
+    ) -> None:
+        with self.database.session() as session:
+            self.audit.record(
+                session, actor, "mapping.test", target, detail={"file": sample_file.name, **detail}
+            )
+
     def receive(
         self,
         actor: Actor,
@@ -624,11 +716,7 @@ class Platform:
         except (DataContractError, UserError) as error:
             self.intake.reject(actor, submission.id, error)
             return self._receipt(submission.id, job.id)
-        warnings = tuple(
-            f"column {mapping.fields[name].column!r} (field {name}) is not in the file; "
-            f"{name} is left empty"
-            for name in profile.missing_optional
-        )
+        warnings = missing_column_warnings(mapping, profile.missing_optional)
         unnamed = sum(1 for column in profile.columns if not column.strip())
         if unnamed:
             warnings += (f"{unnamed} column(s) of line 1 have no name and are ignored",)

@@ -8,8 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import MetaData, create_engine, select, text
+from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
+from workspaces import snapshot
 
 from carehub.cli.main import app
 
@@ -47,31 +48,8 @@ def write(folder: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
     return path
 
 
-RECORDS_OF_RECEIPT = ("submissions", "jobs", "audit_events")  # a refused file is still recorded
-
-
-def snapshot(home: Path) -> tuple[dict[str, str], dict[str, list[tuple[object, ...]]]]:
-    """What is published: every file outside the raw zone by hash, and every row of every
-    metadata table except the records of receipt (a refused file is kept and recorded)."""
-    files = {
-        str(p.relative_to(home)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(home.rglob("*"))
-        if p.is_file()
-        and "scratch" not in p.relative_to(home).parts
-        and p.relative_to(home).parts[:2] != ("lake", "raw")
-        and not p.name.startswith("carehub.db")
-    }
-    engine = create_engine(f"sqlite:///{home / 'carehub.db'}")
-    metadata = MetaData()
-    metadata.reflect(engine)
-    with engine.connect() as connection:
-        rows = {
-            name: sorted(map(tuple, connection.execute(select(table))))
-            for name, table in metadata.tables.items()
-            if name not in RECORDS_OF_RECEIPT
-        }
-    engine.dispose()
-    return files, rows
+def published(home: Path) -> tuple[dict[str, str], dict[str, list[tuple[object, ...]]]]:
+    return snapshot(home, published_only=True)
 
 
 def assert_kept_and_rejected(home: Path, path: Path, expected: str) -> None:
@@ -172,11 +150,11 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(
     path = (
         tmp_path / "bad.csv" if content is None else write(tmp_path, "bad.csv", content, encoding)
     )
-    before = snapshot(workspace)
+    before = published(workspace)
     output = run("submit", "--org", "RAJ", "--dataset", "ed_attendance", str(path), code=5)
     assert expected in output and "bad.csv" in output and "hint:" in output
     assert "9990000018" not in output  # never a row value in an error
-    assert snapshot(workspace) == before
+    assert published(workspace) == before
     if content is not None:
         assert_kept_and_rejected(workspace, path, expected)
 
@@ -319,10 +297,10 @@ def test_bad_workbooks_are_refused_and_change_nothing(
     run("mappings", "add", str(mapping))
     make, expected = BAD_WORKBOOKS[case]
     path = make(tmp_path / "bad.xlsx")
-    before = snapshot(workspace)
+    before = published(workspace)
     output = run("submit", "--org", "RAJ", "--dataset", "ed_attendance", str(path), code=5)
     assert expected in output and "bad.xlsx" in output
-    assert snapshot(workspace) == before
+    assert published(workspace) == before
     assert_kept_and_rejected(workspace, path, expected)
 
 
@@ -390,10 +368,10 @@ def test_bad_json_lines_and_parquet_are_refused(
     content: str, expected: str, workspace: Path, tmp_path: Path
 ) -> None:
     path = write(tmp_path, "bad.jsonl", content)
-    before = snapshot(workspace)
+    before = published(workspace)
     output = run("submit", "--org", "RAJ", "--dataset", "ed_attendance", str(path), code=5)
     assert expected in output and "9990000018" not in output
-    assert snapshot(workspace) == before
+    assert published(workspace) == before
     assert_kept_and_rejected(workspace, path, expected)
 
 

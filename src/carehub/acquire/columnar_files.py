@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -50,8 +50,8 @@ def _parquet_rows(source: pq.ParquetFile, header: tuple[str, ...]) -> Iterator[l
             yield [as_text(v) for v in values]
 
 
-@contextmanager
-def open_parquet(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[CsvProfile]:
+def parquet_table(path: Path) -> tuple[tuple[str, ...], Iterator[list[str]]]:
+    """The columns of a Parquet file and its rows as text, read a batch at a time."""
     try:
         source = pq.ParquetFile(path)
     except (ArrowException, OSError) as exc:
@@ -59,11 +59,17 @@ def open_parquet(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[Cs
             path, "the file cannot be read as Parquet", "write the file again, or send CSV"
         ) from exc
     header = tuple(source.schema_arrow.names)
-    with _as_csv(path, header, _parquet_rows(source, header), mapping, scratch) as profile:
+    return header, _parquet_rows(source, header)
+
+
+@contextmanager
+def open_parquet(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[CsvProfile]:
+    header, rows = parquet_table(path)
+    with _as_csv(path, header, rows, mapping, scratch) as profile:
         yield profile
 
 
-def _json_objects(path: Path) -> Iterator[tuple[int, dict[str, object]]]:
+def _json_objects(path: Path) -> Generator[tuple[int, dict[str, object]]]:
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -83,9 +89,9 @@ def _json_objects(path: Path) -> Iterator[tuple[int, dict[str, object]]]:
             yield number, record
 
 
-@contextmanager
-def open_jsonl(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[CsvProfile]:
-    """JSON lines: the keys of the first object are the columns; later objects may omit keys."""
+def jsonl_table(path: Path) -> tuple[tuple[str, ...], Iterator[list[str]]]:
+    """JSON lines: the keys of the first object are the columns; later objects may omit keys,
+    and a key the first object lacks refuses the file when its line is read."""
     objects = _json_objects(path)
     first = next(objects, None)
     if first is None:
@@ -93,17 +99,26 @@ def open_jsonl(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[CsvP
     header = tuple(first[1])
 
     def rows() -> Iterator[list[str]]:
-        yield [as_text(first[1].get(k)) for k in header]
-        for number, record in objects:
-            extra = set(record) - set(header)
-            if extra:
-                raise refuse(
-                    path,
-                    f"line {number} has keys the first line does not "
-                    f"({', '.join(sorted(map(repr, extra)))})",
-                    "give every object the same keys",
-                )
-            yield [as_text(record.get(k)) for k in header]
+        try:
+            yield [as_text(first[1].get(k)) for k in header]
+            for number, record in objects:
+                extra = set(record) - set(header)
+                if extra:
+                    raise refuse(
+                        path,
+                        f"line {number} has keys the first line does not "
+                        f"({', '.join(sorted(map(repr, extra)))})",
+                        "give every object the same keys",
+                    )
+                yield [as_text(record.get(k)) for k in header]
+        finally:
+            objects.close()  # a reader that stops early (a sample) closes the file too
 
-    with _as_csv(path, header, rows(), mapping, scratch) as profile:
+    return header, rows()
+
+
+@contextmanager
+def open_jsonl(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[CsvProfile]:
+    header, rows = jsonl_table(path)
+    with _as_csv(path, header, rows, mapping, scratch) as profile:
         yield profile

@@ -111,9 +111,21 @@ def check_header(path: Path, columns: tuple[str, ...], mapping: FeedMapping) -> 
     return tuple(sorted(name for name in absent if not spec.field(name).required))
 
 
+@dataclass(frozen=True)
+class CsvText:
+    """A CSV file that passed the whole-file checks, readable as UTF-8, and its header."""
+
+    path: Path  # a UTF-8 file (the original, or a transcoded temporary copy)
+    original: Path
+    encoding: str
+    delimiter: str
+    columns: tuple[str, ...]
+
+
 @contextmanager
-def open_csv(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[CsvProfile]:
-    """Profile a CSV file and yield it ready to read as UTF-8; temporary copies are removed."""
+def readable_csv(path: Path, scratch: Path) -> Iterator[CsvText]:
+    """Check a CSV file as a whole (present, not empty, not UTF-16, has a header) and yield it
+    readable as UTF-8 with its delimiter and columns; a transcoded copy is removed afterwards."""
     if not path.is_file():
         raise DataContractError(f"{path}: no such file", hint="check the path and try again")
     if path.stat().st_size == 0:
@@ -143,9 +155,18 @@ def open_csv(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[CsvPro
                 "line 1 is blank: the file has no header",
                 "the first line must name the columns",
             )
-        missing_optional = check_header(path, columns, mapping)
         encoding = ("utf-8-sig" if bom else "utf-8") if utf8 else "windows-1252"
-        yield CsvProfile(readable, path, encoding, delimiter, columns, missing_optional)
+        yield CsvText(readable, path, encoding, delimiter, columns)
     finally:
         if readable != path:
             readable.unlink(missing_ok=True)
+
+
+@contextmanager
+def open_csv(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[CsvProfile]:
+    """Profile a CSV file and yield it ready to read as UTF-8; temporary copies are removed."""
+    with readable_csv(path, scratch) as text:
+        missing_optional = check_header(path, text.columns, mapping)
+        yield CsvProfile(
+            text.path, path, text.encoding, text.delimiter, text.columns, missing_optional
+        )

@@ -4,6 +4,7 @@ Parquet or JSON lines."""
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from enum import StrEnum
 from pathlib import Path
 
 from carehub.acquire.columnar_files import open_jsonl, open_parquet
@@ -16,22 +17,42 @@ PARQUET_SIGNATURE = b"PAR1"
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0"  # the old binary .xls format
 
 
-def open_submission(
-    path: Path, mapping: FeedMapping, scratch: Path
-) -> AbstractContextManager[CsvProfile]:
+class FileKind(StrEnum):
+    CSV = "csv"
+    XLSX = "xlsx"
+    PARQUET = "parquet"
+    JSONL = "jsonl"
+
+
+def file_kind(path: Path) -> FileKind:
+    """What a file is, from its first bytes (JSON lines also from its name); CSV otherwise, so
+    that a missing file is refused by the CSV checks. An old .xls workbook is refused."""
     if path.is_file():
         with path.open("rb") as handle:
             start = handle.read(4)
         if start == ZIP_SIGNATURE:
-            return open_xlsx(path, mapping, scratch)
+            return FileKind.XLSX
         if start == PARQUET_SIGNATURE:
-            return open_parquet(path, mapping, scratch)
+            return FileKind.PARQUET
         if start[:1] == b"{" or path.suffix.lower() in (".jsonl", ".ndjson"):
-            return open_jsonl(path, mapping, scratch)
+            return FileKind.JSONL
         if start == OLE_SIGNATURE:
             raise refuse(
                 path,
                 "this is an old-style .xls workbook",
                 "save it as .xlsx or CSV and send it again",
             )
+    return FileKind.CSV
+
+
+def open_submission(
+    path: Path, mapping: FeedMapping, scratch: Path
+) -> AbstractContextManager[CsvProfile]:
+    kind = file_kind(path)
+    if kind is FileKind.XLSX:
+        return open_xlsx(path, mapping, scratch)
+    if kind is FileKind.PARQUET:
+        return open_parquet(path, mapping, scratch)
+    if kind is FileKind.JSONL:
+        return open_jsonl(path, mapping, scratch)
     return open_csv(path, mapping, scratch)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from carehub.acquire.csv_files import CsvProfile, check_header, refuse
@@ -45,8 +45,8 @@ def _check_archive(path: Path) -> None:
 
 
 @contextmanager
-def open_xlsx(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[CsvProfile]:
-    """Check a workbook and yield its sheet as a temporary UTF-8 CSV; the copy is removed."""
+def open_workbook(path: Path) -> Iterator[Workbook]:
+    """Check the archive and open the workbook read-only (cached values, nothing evaluated)."""
     _check_archive(path)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
@@ -54,36 +54,58 @@ def open_xlsx(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[CsvPr
         raise refuse(
             path, "the file cannot be read as an Excel workbook", "save it again as .xlsx or CSV"
         ) from exc
-    fd, name = tempfile.mkstemp(suffix=".csv", dir=scratch)
-    copy = Path(name)
     try:
-        sheet_name = mapping.sheet or workbook.sheetnames[0]
-        if sheet_name not in workbook.sheetnames:
-            sheets = ", ".join(repr(s) for s in workbook.sheetnames)
-            raise refuse(
-                path,
-                f"the workbook has no sheet {sheet_name!r} (it has {sheets})",
-                "check the sheet name in the feed mapping",
-            )
-        rows = workbook[sheet_name].iter_rows(min_row=mapping.header_row, values_only=True)
-        header = tuple(as_text(v) for v in next(rows, ()))
-        while header and not header[-1]:
-            header = header[:-1]
-        if not any(header):
-            raise refuse(
-                path,
-                f"row {mapping.header_row} of sheet {sheet_name!r} is empty: no header",
-                "set header_row in the feed mapping to the row that names the columns",
-            )
-        missing_optional = check_header(path, header, mapping)
-        with open(fd, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(header)
-            for row in rows:
-                cells = [as_text(v) for v in row[: len(header)]]
-                if any(cells):
-                    writer.writerow(cells + [""] * (len(header) - len(cells)))
-        yield CsvProfile(copy, path, "xlsx", ",", header, missing_optional)
+        yield workbook
     finally:
         workbook.close()
-        copy.unlink(missing_ok=True)
+
+
+def sheet_table(
+    path: Path, workbook: Workbook, sheet: str | None, header_row: int
+) -> tuple[str, tuple[str, ...], Iterator[list[str]]]:
+    """The sheet's name, its header (from ``header_row``) and its non-blank rows as text, each
+    as long as the header."""
+    sheet_name = sheet or workbook.sheetnames[0]
+    if sheet_name not in workbook.sheetnames:
+        sheets = ", ".join(repr(s) for s in workbook.sheetnames)
+        raise refuse(
+            path,
+            f"the workbook has no sheet {sheet_name!r} (it has {sheets})",
+            "check the sheet name in the feed mapping",
+        )
+    rows = workbook[sheet_name].iter_rows(min_row=header_row, values_only=True)
+    header = tuple(as_text(v) for v in next(rows, ()))
+    while header and not header[-1]:
+        header = header[:-1]
+    if not any(header):
+        raise refuse(
+            path,
+            f"row {header_row} of sheet {sheet_name!r} is empty: no header",
+            "set header_row in the feed mapping to the row that names the columns",
+        )
+
+    def cells() -> Iterator[list[str]]:
+        for row in rows:
+            values = [as_text(v) for v in row[: len(header)]]
+            if any(values):
+                yield values + [""] * (len(header) - len(values))
+
+    return sheet_name, header, cells()
+
+
+@contextmanager
+def open_xlsx(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[CsvProfile]:
+    """Check a workbook and yield its sheet as a temporary UTF-8 CSV; the copy is removed."""
+    with open_workbook(path) as workbook:
+        _, header, rows = sheet_table(path, workbook, mapping.sheet, mapping.header_row)
+        missing_optional = check_header(path, header, mapping)
+        fd, name = tempfile.mkstemp(suffix=".csv", dir=scratch)
+        copy = Path(name)
+        try:
+            with open(fd, "w", encoding="utf-8", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(header)
+                writer.writerows(rows)
+            yield CsvProfile(copy, path, "xlsx", ",", header, missing_optional)
+        finally:
+            copy.unlink(missing_ok=True)

@@ -12,7 +12,8 @@ from typing import Annotated
 import typer
 
 from carehub.cli.output import emit_json, handles_errors, message, one_of, progress_bar
-from carehub.platform import ORGANISATION_KINDS, Actor, Platform, Receipt, Role
+from carehub.errors import Conflict, DataContractError
+from carehub.platform import ORGANISATION_KINDS, Actor, Platform, Receipt, Role, TrialReceipt
 from carehub.settings import Settings
 
 WEB_APP_FACTORY = "carehub.web.app:app_factory"  # built by name: the CLI never imports web
@@ -354,6 +355,108 @@ def mappings_add(
     hub.check_ready()
     mapping = hub.install_mapping(acting(hub, user), file)
     message(f"mapping v{mapping.version} for {mapping.organisation} {mapping.dataset} installed")
+
+
+@mappings_app.command("draft")
+@handles_errors
+def mappings_draft(
+    file: Annotated[
+        Path,
+        typer.Argument(help="A sample file from the partner (CSV, xlsx, Parquet, JSON lines)."),
+    ],
+    org: Annotated[str, typer.Option("--org", help="ODS code of the sending organisation.")],
+    dataset: Annotated[str, typer.Option("--dataset", help="Dataset of the common data model.")],
+    sheet: Annotated[
+        str | None,
+        typer.Option(
+            "--sheet", help="Excel: the worksheet (default: the one with the widest header)."
+        ),
+    ] = None,
+    header_row: Annotated[
+        int | None,
+        typer.Option(
+            "--header-row", min=1, help="Excel: the row of column names (default: found)."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the YAML to this new file, not stdout.")
+    ] = None,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Propose a feed mapping from a sample of a partner's file.
+
+    The YAML goes to stdout (or --out), and a report to stderr: the column matched to each field
+    with its confidence and evidence, date formats, the code values that need a translation and
+    the problems to put right. Only the first 10,000 rows are read."""
+    hub = platform()
+    hub.check_ready()
+    if out is not None and out.exists():
+        raise Conflict(f"{out} already exists", hint="choose another --out file, or delete it")
+    draft = hub.draft_mapping(acting(hub, user), org, dataset, file, sheet, header_row)
+    text = draft.to_yaml()
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
+    if as_json:
+        emit_json({"draft": draft, "yaml": text})
+        return
+    for line in draft.report():
+        message(line)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        message(f"draft written to {out}: check it, then `carehub mappings test {out} FILE`")
+
+
+@mappings_app.command("test")
+@handles_errors
+def mappings_test(
+    mapping: Annotated[Path, typer.Argument(help="A feed mapping YAML file (e.g. a draft).")],
+    file: Annotated[Path, typer.Argument(help="A file from the partner to try it on.")],
+    period: Annotated[
+        str | None,
+        typer.Option("--period", help="Reporting month yyyy-mm (default: from the rows)."),
+    ] = None,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Try a feed mapping on a file without submitting it: what the receipt would say.
+
+    The same whole-file checks and one-pass standardisation as `carehub submit`, run in memory:
+    nothing is landed, recorded or published. A file that submit would refuse is refused the same
+    way (exit 5)."""
+    hub = platform()
+    hub.check_ready()
+    trial = hub.test_mapping(acting(hub, user), mapping, file, period)
+    if as_json:
+        emit_json(trial)
+    else:
+        _show_trial(trial)
+    if trial.refusal is not None:
+        raise DataContractError(
+            f"submit would refuse the file: {trial.refusal}",
+            hint="check the feed mapping (column names, date formats, code translations)",
+        )
+
+
+def _show_trial(trial: TrialReceipt) -> None:
+    message(
+        f"trial of {trial.file}: {trial.dataset} from {trial.org_code} for {trial.period} "
+        f"(mapping v{trial.mapping_version}); nothing was stored"
+    )
+    message(
+        f"  {trial.rows_would_publish} of {trial.rows_read} rows would be published, "
+        f"{trial.rows_would_quarantine} quarantined"
+    )
+    for reason, count in trial.reasons.items():
+        message(f"  {count:>7}  {reason}: {trial.reason_help[reason]}")
+    for warning in trial.warnings:
+        message(f"  warning: {warning}")
+    if trial.already_received is not None:
+        message(
+            f"  note: these exact bytes are already submission {trial.already_received}; "
+            "submitting them again would not process them"
+        )
 
 
 @submissions_app.command("list")

@@ -48,3 +48,8 @@ REASON_HELP: dict[str, str] = {
         "the hub sums the rows itself, so totals are never counted twice"
     ),
 }
+
+
+def help_for(reason: str) -> str:
+    """The help text of a reason as a receipt names it (``CODE:field``)."""
+    return REASON_HELP.get(reason.partition(":")[0], "")

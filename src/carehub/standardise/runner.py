@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from sqlalchemy import select
 from sqlglot import exp
 
 from carehub.errors import DataContractError
@@ -30,9 +31,10 @@ from carehub.standardise.compile import (
     StandardiseQuery,
     compile_standardise,
 )
+from carehub.standardise.reasons import help_for
 from carehub.store.db import Database, now_utc
 from carehub.store.engines import Engine, EngineSession, HmacPads
-from carehub.store.lake import Lake
+from carehub.store.lake import Lake, sha256_of
 from carehub.store.tables import Submission
 from carehub.store.versions import publish
 
@@ -114,6 +116,34 @@ class Receipt:
 
 
 @dataclass(frozen=True)
+class TrialReceipt:
+    """What the receipt of a file would say, from a trial run that changes nothing."""
+
+    dataset: str
+    org_code: str
+    period: str
+    file: str
+    mapping_version: int
+    rows_read: int
+    rows_would_publish: int
+    rows_would_quarantine: int
+    reasons: dict[str, int] = field(default_factory=dict)  # the commonest, by rows
+    reason_help: dict[str, str] = field(default_factory=dict)  # what each reason means
+    warnings: tuple[str, ...] = ()
+    already_received: int | None = None  # the submission that already holds these bytes
+    refusal: str | None = None  # why submit would refuse the file (no row passes), if it would
+
+
+def missing_column_warnings(mapping: FeedMapping, names: tuple[str, ...]) -> tuple[str, ...]:
+    """The receipt's warnings for optional fields whose columns a file lacks."""
+    return tuple(
+        f"column {mapping.fields[name].column!r} (field {name}) is not in the file; "
+        f"{name} is left empty"
+        for name in names
+    )
+
+
+@dataclass(frozen=True)
 class _Checked:
     rows_read: int
     rows_published: int
@@ -123,6 +153,15 @@ class _Checked:
 class Standardiser:
     def __init__(self, database: Database, lake: Lake, engine: Engine, audit: AuditLog) -> None:
         self.database, self.lake, self.engine, self.audit = database, lake, engine, audit
+
+    def duplicate_of(self, dataset: str, org: str, sha256: str) -> Submission | None:
+        with self.database.session() as session:
+            query = select(Submission).where(
+                Submission.dataset == dataset,
+                Submission.org_code == org,
+                Submission.sha256 == sha256,
+            )
+            return session.scalars(query).first()
 
     def run(
         self,
@@ -137,18 +176,66 @@ class Standardiser:
     ) -> Receipt:
         """Check, standardise and publish a received submission; refusals raise before writing."""
         with self.engine.session(ingest=True) as session:
-            progress(0.2, "reading rows")
-            self._stage(session, profile)
-            self._require_rows(session, profile)
-            period = period or self._infer_period(session, spec, mapping, profile)
-            query = compile_standardise(spec, mapping, self.engine, period, pads)
-            progress(0.4, "checking rows")
-            session.stage(CHECKED_TABLE, query.query)
-            checked = self._count(session, profile)
+            period, query, checked = self._check(
+                session, spec, mapping, profile, period, pads, progress
+            )
+            if (refusal := self._none_passed(checked, profile)) is not None:
+                raise refusal
             progress(0.7, "writing the standard zone")
             return self._write_and_publish(
                 actor, session, query, submission_id, mapping, period, checked
             )
+
+    def trial(
+        self,
+        spec: DatasetSpec,
+        mapping: FeedMapping,
+        profile: SourceFile,
+        period: Period | None,
+        pads: HmacPads,
+    ) -> TrialReceipt:
+        """The checks and the one-pass query of ``run``, in the engine's memory only: nothing is
+        landed, recorded or published. Refuses the file as ``run`` would, except that a file none
+        of whose rows pass is counted, with the refusal ``run`` would give in ``refusal``."""
+        earlier = self.duplicate_of(spec.name, mapping.organisation, sha256_of(profile.original))
+        with self.engine.session(ingest=True) as session:
+            period, _, checked = self._check(session, spec, mapping, profile, period, pads)
+        reasons = dict(checked.reasons.most_common(TOP_REASONS))
+        refusal = self._none_passed(checked, profile)
+        return TrialReceipt(
+            dataset=spec.name,
+            org_code=mapping.organisation,
+            period=str(period),
+            file=profile.original.name,
+            mapping_version=mapping.version,
+            rows_read=checked.rows_read,
+            rows_would_publish=checked.rows_published,
+            rows_would_quarantine=checked.rows_read - checked.rows_published,
+            reasons=reasons,
+            reason_help={reason: help_for(reason) for reason in reasons},
+            already_received=earlier.id if earlier is not None else None,
+            refusal=refusal.message if refusal is not None else None,
+        )
+
+    def _check(
+        self,
+        session: EngineSession,
+        spec: DatasetSpec,
+        mapping: FeedMapping,
+        profile: SourceFile,
+        period: Period | None,
+        pads: HmacPads,
+        progress: ProgressReport = no_progress,
+    ) -> tuple[Period, StandardiseQuery, _Checked]:
+        """Stage the file, work out the period, run the one-pass query and count the results."""
+        progress(0.2, "reading rows")
+        self._stage(session, profile)
+        self._require_rows(session, profile)
+        period = period or self._infer_period(session, spec, mapping, profile)
+        query = compile_standardise(spec, mapping, self.engine, period, pads)
+        progress(0.4, "checking rows")
+        session.stage(CHECKED_TABLE, query.query)
+        return period, query, self._count(session)
 
     def _stage(self, session: EngineSession, profile: SourceFile) -> None:
         scan = self.engine.scan_csv(profile.path, delimiter=profile.delimiter, encoding="utf-8")
@@ -208,7 +295,7 @@ class Standardiser:
             )
         return Period.parse(months[0])
 
-    def _count(self, session: EngineSession, profile: SourceFile) -> _Checked:
+    def _count(self, session: EngineSession) -> _Checked:
         table = exp.to_table(CHECKED_TABLE, quoted=True)
         reasons = exp.column(REASONS, quoted=True)
         rows = session.rows(
@@ -222,15 +309,19 @@ class Standardiser:
                 published += count
             for reason in str(text).split(";") if text else []:
                 counter[reason] += count
-        name = profile.original.name
-        if published == 0:
-            commonest = ", ".join(f"{r} ({n} rows)" for r, n in counter.most_common(3))
-            raise DataContractError(
-                f"{name}: none of the {total} rows passed the checks; "
-                f"commonest problems: {commonest}",
-                hint="check the feed mapping (column names, date formats, code translations)",
-            )
         return _Checked(total, published, counter)
+
+    @staticmethod
+    def _none_passed(checked: _Checked, profile: SourceFile) -> DataContractError | None:
+        """The refusal of a file none of whose rows passed, if none did."""
+        if checked.rows_published:
+            return None
+        commonest = ", ".join(f"{r} ({n} rows)" for r, n in checked.reasons.most_common(3))
+        return DataContractError(
+            f"{profile.original.name}: none of the {checked.rows_read} rows passed the checks; "
+            f"commonest problems: {commonest}",
+            hint="check the feed mapping (column names, date formats, code translations)",
+        )
 
     def _write_and_publish(
         self,
