@@ -133,7 +133,7 @@ BAD_INPUTS = {
     "utf-16": (HEADER + "\n" + GOOD_ROWS[0] + "\n", "encoded as UTF-16"),
     "ragged csv": (
         HEADER + "\nA1,9990000018,RAJ01,01,2025-01-03 10:00:00\n",
-        "cannot be read as CSV",
+        "line 2 has 5 fields where the header has 10",
     ),
 }
 

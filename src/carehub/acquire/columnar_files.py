@@ -36,9 +36,8 @@ def _as_csv(
             writer = csv.writer(handle)
             writer.writerow(header)
             writer.writerows(rows)
-        yield CsvProfile(
-            copy, path, path.suffix.lstrip(".") or "columnar", ",", header, missing_optional
-        )
+        kind = path.suffix.lstrip(".") or "columnar"
+        yield CsvProfile(copy, path, kind, ",", header, missing_optional, converted=True)
     finally:
         copy.unlink(missing_ok=True)
 

@@ -83,7 +83,7 @@ def open_xlsx(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[CsvPr
                 cells = [as_text(v) for v in row[: len(header)]]
                 if any(cells):
                     writer.writerow(cells + [""] * (len(header) - len(cells)))
-        yield CsvProfile(copy, path, "xlsx", ",", header, missing_optional)
+        yield CsvProfile(copy, path, "xlsx", ",", header, missing_optional, converted=True)
     finally:
         workbook.close()
         copy.unlink(missing_ok=True)

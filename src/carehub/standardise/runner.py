@@ -8,6 +8,7 @@ the version pointer flipped in one transaction with the audit event.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,13 @@ class SourceFile(Protocol):
 
     @property
     def delimiter(self) -> str: ...
+
+    @property
+    def columns(self) -> tuple[str, ...]: ...
+
+    def where(self, line: int) -> str:
+        """Name line ``line`` of ``path`` as the sender knows it ("line 3", "data row 2")."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -139,16 +147,14 @@ class Standardiser:
             return self._write_and_publish(actor, session, query, submission, checked)
 
     def _stage(self, session: EngineSession, profile: SourceFile) -> None:
-        scan = self.engine.scan_csv(profile.path, delimiter=profile.delimiter, encoding="utf-8")
+        scan = self.engine.scan_csv(
+            profile.path, delimiter=profile.delimiter, encoding="utf-8", columns=profile.columns
+        )
         try:
             session.stage(STAGED_TABLE, exp.select("*").from_(scan))
-        except Exception as exc:  # the engine's parser names the line; pass its words on
-            first_line = str(exc).splitlines()[0][:200]
-            raise DataContractError(
-                f"{profile.original.name}: the file cannot be read as CSV "
-                f"({_without_values(first_line)})",
-                hint="check that every line has the same number of columns and quotes are closed",
-            ) from exc
+        except Exception as exc:  # the engine's parser names the line; say it in our words
+            problem, hint = _csv_problem(str(exc), profile)
+            raise DataContractError(f"{profile.original.name}: {problem}", hint=hint) from exc
 
     def _require_rows(self, session: EngineSession, profile: SourceFile) -> None:
         count = session.rows(exp.select(exp.func("count", exp.Star())).from_(STAGED_TABLE))[0][0]
@@ -325,6 +331,48 @@ class Standardiser:
     def _mark_failed(self, submission_id: int) -> None:
         with self.database.session() as session:
             session.get_one(Submission, submission_id).state = "rejected"
+
+
+# DuckDB's CSV errors: "CSV Error on Line: N", then the line itself, then what was wrong.
+_ERROR_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_FIELD_COUNT = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+_LINE_SIZE = re.compile(r"Maximum line size of (\d+) bytes exceeded")
+_UNCLOSED_QUOTE = "Value with unterminated quote found"
+_MIXED_LINE_ENDINGS = "state machine reached an invalid state"
+
+
+def _csv_problem(error: str, profile: SourceFile) -> tuple[str, str]:
+    """What the engine found wrong, and a hint, without the row text it quotes. Its own words
+    come after the quoted line, so the last match is taken."""
+    first_line = error.splitlines()[0] if error else ""
+    line = _ERROR_LINE.search(first_line)
+    where = profile.where(int(line.group(1))) if line else "a line"
+    if counts := _FIELD_COUNT.findall(error):
+        expected, found = counts[-1]
+        return (
+            f"{where} has {found} fields where the header has {expected}",
+            f"quote every value that holds the delimiter ({profile.delimiter!r}), and give "
+            "every line as many fields as the header",
+        )
+    if sizes := _LINE_SIZE.findall(error):
+        return (
+            f"{where} is longer than the {int(sizes[-1]):,} bytes a line may hold",
+            "look there for a quote that is never closed, or a value far too long",
+        )
+    if _UNCLOSED_QUOTE in error:
+        return (
+            f"{where} has a quote that is never closed, or text after a closing quote",
+            'close the quote, and write a quote inside a quoted value as two ("")',
+        )
+    if _MIXED_LINE_ENDINGS in error:  # a CR or LF outside quotes that is not the file's ending
+        return (
+            "its lines do not all end the same way (CRLF, LF or CR)",
+            "save the file again from one program, so that every line ends the same way",
+        )
+    return (
+        f"the file cannot be read as CSV ({_without_values(first_line[:200])})",
+        "check that every line has the same number of columns and quotes are closed",
+    )
 
 
 def _without_values(message: str) -> str:
