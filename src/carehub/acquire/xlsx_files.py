@@ -69,6 +69,13 @@ def open_xlsx(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[CsvPr
         header = tuple(as_text(v) for v in next(rows, ()))
         while header and not header[-1]:
             header = header[:-1]
+        if not any(header) and not any(any(as_text(v) for v in row) for row in rows):
+            raise refuse(
+                path,
+                f"sheet {sheet_name!r} is empty"
+                + (f" from row {mapping.header_row} down" if mapping.header_row > 1 else ""),
+                "put the data on the first sheet, or name its sheet in the feed mapping (sheet:)",
+            )
         if not any(header):
             raise refuse(
                 path,
