@@ -29,6 +29,7 @@ from carehub.standardise.compile import (
     StandardiseQuery,
     compile_standardise,
 )
+from carehub.standardise.reasons import Reason
 from carehub.store.db import Database, now_utc
 from carehub.store.engines import Engine, EngineSession, HmacPads
 from carehub.store.lake import Lake, sha256_of
@@ -142,7 +143,7 @@ class Standardiser:
             period = period or self._infer_period(session, spec, mapping, profile)
             query = compile_standardise(spec, mapping, self.engine, period, pads)
             session.stage(CHECKED_TABLE, query.query)
-            checked = self._count(session, profile)
+            checked = self._count(session, profile, period)
             submission = self._record(actor, spec, mapping, profile, period, sha256, checked)
             return self._write_and_publish(actor, session, query, submission, checked)
 
@@ -202,7 +203,7 @@ class Standardiser:
             )
         return Period.parse(months[0])
 
-    def _count(self, session: EngineSession, profile: SourceFile) -> _Checked:
+    def _count(self, session: EngineSession, profile: SourceFile, period: Period) -> _Checked:
         table = exp.to_table(CHECKED_TABLE, quoted=True)
         reasons = exp.column(REASONS, quoted=True)
         rows = session.rows(
@@ -219,10 +220,13 @@ class Standardiser:
         name = profile.original.name
         if published == 0:
             commonest = ", ".join(f"{r} ({n} rows)" for r, n in counter.most_common(3))
+            outside = counter.most_common(1)[0][0].startswith(Reason.OUTSIDE_PERIOD)
             raise DataContractError(
                 f"{name}: none of the {total} rows passed the checks; "
                 f"commonest problems: {commonest}",
-                hint="check the feed mapping (column names, date formats, code translations)",
+                hint=f"check the period you gave: the rows' dates are not in {period}"
+                if outside
+                else "check the feed mapping (column names, date formats, code translations)",
             )
         return _Checked(total, published, counter)
 
