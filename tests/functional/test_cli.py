@@ -136,7 +136,7 @@ BAD_INPUTS = {
     ),
     "ragged csv": (
         HEADER + "\nA1,9990000018,RAJ01,01,2025-01-03 10:00:00\n",
-        "cannot be read as CSV",
+        "line 2 has 5 fields where the header has 10",
     ),
 }
 

@@ -95,6 +95,12 @@ CASES = [
     ("a fraction is not an integer", {"age_years": "40.5"}, "NOT_AN_INTEGER:age_years"),
     ("a whole number written with .0 passes", {"age_years": "40.0"}, ""),
     ("age above range", {"age_years": "121"}, "OUT_OF_RANGE:age_years"),
+    ("a fraction is not a whole number", {"age_years": "45.7"}, "NOT_AN_INTEGER:age_years"),
+    ("a whole number written as a float passes", {"age_years": "45.0"}, ""),
+    ("a thousands point is not read", {"age_years": "1.000"}, "NOT_AN_INTEGER:age_years"),
+    ("a digit separator is not read", {"age_years": "1_0"}, "NOT_AN_INTEGER:age_years"),
+    ("hexadecimal is not read", {"age_years": "0x2D"}, "NOT_AN_INTEGER:age_years"),
+    ("tabs and spaces around a code are trimmed", {"department_type": "\t01 "}, ""),
     (
         "arrival outside the period",
         {"arrival_at": "2025-02-01 00:00:00", "departed_at": "2025-02-01 01:00:00"},
@@ -159,3 +165,43 @@ def test_the_nhs_number_becomes_a_keyed_pseudonym(engine: Engine, tmp_path: Path
     assert "nhs_number" not in names
     person_id = bytes(row[names.index("person_id")])
     assert person_id == hmac.new(bytes(range(32)), b"9990000018", hashlib.sha256).digest()
+
+
+@pytest.mark.parametrize(
+    ("weight", "expected"),
+    [
+        ("72.5", ""),
+        ("72", ""),
+        (".5e2", ""),
+        ("-", "NOT_A_NUMBER:weight_kg"),
+        ("7_2", "NOT_A_NUMBER:weight_kg"),
+        ("0x48", "NOT_A_NUMBER:weight_kg"),
+        ("nan", "NOT_A_NUMBER:weight_kg"),
+        ("inf", "NOT_A_NUMBER:weight_kg"),
+        ("72,5", "NOT_A_NUMBER:weight_kg"),
+    ],
+)
+def test_a_decimal_must_look_like_a_number(
+    engine: Engine, tmp_path: Path, weight: str, expected: str
+) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(
+        f'event_on,referral_id,event_type,weight_kg\n2025-01-03,R1,SESSION,"{weight}"\n'
+    )
+    query = compile_standardise(
+        get_dataset("dpp_event"),
+        FeedMapping.identity("DPP01", "dpp_event").without(
+            ("nhs_number", "practice_code", "session_number", "hba1c_mmol_mol")
+        ),
+        engine,
+        Period(2025, 1),
+        PADS,
+    )
+    with engine.session(ingest=True) as session:
+        session.stage(
+            STAGED_TABLE,
+            exp.select("*").from_(engine.scan_csv(path, delimiter=",", encoding="utf-8")),
+        )
+        assert session.rows(exp.select(exp.column(REASONS)).from_(query.query.subquery("q"))) == [
+            (expected,)
+        ]

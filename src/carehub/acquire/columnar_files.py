@@ -36,9 +36,8 @@ def _as_csv(
             writer = csv.writer(handle)
             writer.writerow(header)
             writer.writerows(rows)
-        yield CsvProfile(
-            copy, path, path.suffix.lstrip(".") or "columnar", ",", header, missing_optional
-        )
+        kind = path.suffix.lstrip(".") or "columnar"
+        yield CsvProfile(copy, path, kind, ",", header, missing_optional, converted=True)
     finally:
         copy.unlink(missing_ok=True)
 
@@ -69,24 +68,36 @@ def open_parquet(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[Cs
         yield profile
 
 
-def _json_objects(path: Path) -> Generator[tuple[int, dict[str, object]]]:
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
+def _json_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Each line as text: JSON is UTF-8 (RFC 8259); a byte order mark is ignored."""
+    with path.open("rb") as handle:
+        for number, data in enumerate(handle, start=1):
             try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
+                line = data.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
                 raise refuse(
-                    path,
-                    f"line {number} is not valid JSON ({exc.msg}, column {exc.colno})",
-                    "send one JSON object per line (JSON lines)",
+                    path, f"line {number} is not UTF-8 text", "JSON must be UTF-8: save it as UTF-8"
                 ) from None
-            if not isinstance(record, dict):
-                raise refuse(
-                    path, f"line {number} is not a JSON object", "send one JSON object per line"
-                )
-            yield number, record
+            yield number, line
+
+
+def _json_objects(path: Path) -> Generator[tuple[int, dict[str, object]]]:
+    for number, line in _json_lines(path):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise refuse(
+                path,
+                f"line {number} is not valid JSON ({exc.msg}, column {exc.colno})",
+                "send one JSON object per line (JSON lines)",
+            ) from None
+        if not isinstance(record, dict):
+            raise refuse(
+                path, f"line {number} is not a JSON object", "send one JSON object per line"
+            )
+        yield number, record
 
 
 def jsonl_table(path: Path) -> tuple[tuple[str, ...], Iterator[list[str]]]:

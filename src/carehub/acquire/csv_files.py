@@ -2,17 +2,21 @@
 
 Detects the encoding (UTF-8 with or without BOM, else Windows-1252, which is transcoded to a
 temporary UTF-8 copy) and the delimiter, reads the header and checks it against the feed mapping.
-Every refusal names the file and the column and says what to do.
+A file with NUL bytes (binary, or UTF-16 without a BOM), one that mixes UTF-8 with another
+encoding, or one with bytes that are no Windows-1252 character is refused. Every refusal names
+the file and the line or column and says what to do.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import re
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from carehub.errors import DataContractError
@@ -23,6 +27,11 @@ CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 READ_CHUNK_CHARS = 1 << 20
 UTF8_BOM = codecs.BOM_UTF8
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+SAVE_AS_UTF8 = 'save it as "CSV UTF-8 (comma delimited)" and send it again'
+# Bytes that are not UTF-8 decode to lone surrogates U+DC80-U+DCFF under "surrogateescape".
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+_UTF8_TEXT = re.compile("[^\x00-\x7f\udc80-\udcff]")  # a character UTF-8 spent 2+ bytes on
+_NOT_CP1252 = re.compile("[\udc81\udc8d\udc8f\udc90\udc9d]")  # undefined in Windows-1252
 
 
 @dataclass(frozen=True)
@@ -33,18 +42,104 @@ class CsvProfile:
     delimiter: str
     columns: tuple[str, ...]
     missing_optional: tuple[str, ...]  # optional fields whose mapped column is not in the file
+    converted: bool = False  # written by carehub from a workbook, Parquet or JSON lines file
+
+    def where(self, line: int) -> str:
+        """Line ``line`` of ``path`` (the header is line 1) as the sender knows it."""
+        return f"data row {line - 1}" if self.converted else f"line {line}"
 
 
-def _is_utf8(path: Path) -> bool:
+@dataclass(frozen=True)
+class _TextScan:
+    """Where (the 1-based line) a file first shows each sign of what it is, None if never."""
+
+    nul: int | None = None
+    not_utf8: int | None = None
+    utf8_text: int | None = None
+    not_cp1252: int | None = None
+
+
+def _breaks(text: str, previous: str = "") -> int:
+    """Line breaks (CRLF, LF or CR) in ``text``; a CRLF split from ``previous`` counts once."""
+    seam = previous.endswith("\r") and text.startswith("\n")
+    return text.count("\n") + text.count("\r") - text.count("\r\n") - seam
+
+
+def _line_at(path: Path, offset: int) -> int:
+    """The line of the byte at ``offset``."""
+    line, previous, left = 1, "", offset
+    with path.open("rb") as handle:
+        while left > 0 and (chunk := handle.read(min(READ_CHUNK_CHARS, left))):
+            text = chunk.decode("latin-1")  # one character per byte
+            line += _breaks(text, previous)
+            previous, left = text, left - len(chunk)
+    return line
+
+
+def _scan_text(path: Path) -> _TextScan:
+    """One streamed pass over the bytes, at about the speed of reading them: NUL bytes and UTF-8
+    validity. Only a file with a problem is read again, to say on which line."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        with path.open("rb") as handle:
-            while chunk := handle.read(READ_CHUNK_CHARS):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
+    nul: int | None = None
+    utf8, offset = True, 0
+    with path.open("rb") as handle:
+        while True:
+            chunk = handle.read(READ_CHUNK_CHARS)
+            if nul is None and (at := chunk.find(b"\0")) >= 0:
+                nul = offset + at
+            offset += len(chunk)
+            try:
+                utf8 = utf8 and decoder.decode(chunk, final=not chunk) is not None
+            except UnicodeDecodeError:
+                utf8 = False
+            if not chunk:
+                break
+    found = _TextScan() if utf8 else _locate_encodings(path)
+    return replace(found, nul=None if nul is None else _line_at(path, nul))
+
+
+def _locate_encodings(path: Path) -> _TextScan:
+    """For a file that is not UTF-8: the first line that is not, the first that is UTF-8 text
+    (mixed encodings), and the first with a byte that is no Windows-1252 character."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+    patterns = {"not_utf8": _NOT_UTF8, "utf8_text": _UTF8_TEXT, "not_cp1252": _NOT_CP1252}
+    found: dict[str, int] = {}
+    line, previous = 1, ""
+    with path.open("rb") as handle:
+        while True:
+            chunk = handle.read(READ_CHUNK_CHARS)
+            text = decoder.decode(chunk, final=not chunk)
+            for key, pattern in () if text.isascii() else patterns.items():
+                if key not in found and (match := pattern.search(text)):
+                    found[key] = line + _breaks(text[: match.start()], previous)
+            line += _breaks(text, previous)
+            previous = text
+            if not chunk:
+                break
+    return _TextScan(**found)
+
+
+def _check_text(path: Path, scan: _TextScan) -> None:
+    if scan.nul is not None:
+        raise refuse(
+            path,
+            f"line {scan.nul} has a NUL byte: this is not a text file (or it is UTF-16 "
+            "without a byte order mark)",
+            SAVE_AS_UTF8,
+        )
+    if scan.not_utf8 is not None and scan.utf8_text is not None:
+        raise refuse(
+            path,
+            f"line {scan.not_utf8} is not UTF-8 but line {scan.utf8_text} is: the file mixes "
+            "two encodings",
+            "export the whole file again from the system that made it, then " + SAVE_AS_UTF8,
+        )
+    if scan.not_utf8 is not None and scan.not_cp1252 is not None:
+        raise refuse(
+            path,
+            f"line {scan.not_cp1252} has bytes that are neither UTF-8 nor Windows-1252 text",
+            SAVE_AS_UTF8,
+        )
 
 
 def _transcode(path: Path, encoding: str, folder: Path) -> Path:
@@ -100,12 +195,15 @@ def check_header(path: Path, columns: tuple[str, ...], mapping: FeedMapping) -> 
         )
     # Columns without a name (often empty cells an export left beyond the last column) cannot be
     # mapped, so only named columns must be unique; the submission warns that they are ignored.
-    named = [c for c in columns if c.strip()]
-    duplicates = sorted({c for c in named if named.count(c) > 1})
+    # The engine matches names regardless of case, so names that differ only in capitals repeat.
+    folded = Counter(c.casefold() for c in columns if c.strip())
+    duplicates = sorted({c for c in columns if c.strip() and folded[c.casefold()] > 1})
     if duplicates:
+        by_case = len(duplicates) > len({d.casefold() for d in duplicates})
         raise refuse(
             path,
-            f"line 1 repeats column(s) {', '.join(map(repr, duplicates))}",
+            f"line 1 repeats column(s) {', '.join(map(repr, duplicates))}"
+            + (" (names that differ only in capitals are the same name)" if by_case else ""),
             "give every column a unique name",
         )
     return tuple(sorted(name for name in absent if not spec.field(name).required))
@@ -137,11 +235,11 @@ def readable_csv(path: Path, scratch: Path) -> Iterator[CsvText]:
     with path.open("rb") as handle:
         if handle.read(2) in UTF16_BOMS:
             raise refuse(
-                path,
-                'the file is encoded as UTF-16 (Excel\'s "Unicode text")',
-                'save it as "CSV UTF-8 (comma delimited)" and send it again',
+                path, 'the file is encoded as UTF-16 (Excel\'s "Unicode text")', SAVE_AS_UTF8
             )
-    utf8 = _is_utf8(path)
+    scan = _scan_text(path)
+    _check_text(path, scan)
+    utf8 = scan.not_utf8 is None
     readable = path if utf8 else _transcode(path, "cp1252", scratch)
     try:
         with path.open("rb") as handle:

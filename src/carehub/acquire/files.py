@@ -15,6 +15,7 @@ from carehub.model.mappings import FeedMapping
 ZIP_SIGNATURE = b"PK\x03\x04"  # xlsx files are zip archives
 PARQUET_SIGNATURE = b"PAR1"
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0"  # the old binary .xls format
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")  # a file so named must have one of the signatures
 
 
 class FileKind(StrEnum):
@@ -41,6 +42,12 @@ def file_kind(path: Path) -> FileKind:
                 path,
                 "this is an old-style .xls workbook",
                 "save it as .xlsx or CSV and send it again",
+            )
+        if path.suffix.lower() in EXCEL_SUFFIXES:
+            raise refuse(
+                path,
+                f"the file is named {path.suffix} but is not an Excel workbook",
+                "open it in Excel and save it as .xlsx, or send CSV",
             )
     return FileKind.CSV
 

@@ -77,6 +77,13 @@ def sheet_table(
     header = tuple(as_text(v) for v in next(rows, ()))
     while header and not header[-1]:
         header = header[:-1]
+    if not any(header) and not any(any(as_text(v) for v in row) for row in rows):
+        raise refuse(
+            path,
+            f"sheet {sheet_name!r} is empty"
+            + (f" from row {header_row} down" if header_row > 1 else ""),
+            "put the data on the first sheet, or name its sheet in the feed mapping (sheet:)",
+        )
     if not any(header):
         raise refuse(
             path,
@@ -106,6 +113,6 @@ def open_xlsx(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[CsvPr
                 writer = csv.writer(handle)
                 writer.writerow(header)
                 writer.writerows(rows)
-            yield CsvProfile(copy, path, "xlsx", ",", header, missing_optional)
+            yield CsvProfile(copy, path, "xlsx", ",", header, missing_optional, converted=True)
         finally:
             copy.unlink(missing_ok=True)

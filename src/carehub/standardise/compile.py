@@ -25,6 +25,12 @@ STAGED_TABLE = "staged"
 SOURCE_ROW = "source_row"
 REASONS = "reasons"
 PERSON_ID = "person_id"
+PADDING = " \t"  # trimmed from both ends of every value
+# A value must look like a plain number before it is cast: engines also round "45.7" to 46, read
+# "1.000" (a thousand in much of Europe) as 1, and accept "1_000" and "0x2D". A whole number may
+# end in ".0", as pandas writes it.
+INTEGER_PATTERN = r"[+-]?[0-9]+(\.0)?"
+DECIMAL_PATTERN = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,7 @@ class _Compiler:
         if mapped.value is not None:  # a constant the mapping supplies for every row
             return exp.Literal.string(mapped.value)
         assert mapped.column is not None  # a field mapping has a column or a value
-        trimmed = exp.Trim(this=_col(mapped.column))
+        trimmed = exp.Trim(this=_col(mapped.column), expression=exp.Literal.string(PADDING))
         return exp.Nullif(this=trimmed, expression=exp.Literal.string(""))
 
     def typed(self, field: FieldSpec) -> exp.Expr:
@@ -77,9 +83,9 @@ class _Compiler:
             mapped = self.mapping.fields.get(field.name)
             return self.engine.try_timestamp(raw, mapped.format if mapped else None)
         if field.type is FieldType.INTEGER:
-            return self.engine.try_integer(raw)
+            return self._if_matches(raw, INTEGER_PATTERN, self.engine.try_integer(raw))
         if field.type is FieldType.DECIMAL:
-            return self.engine.try_decimal(raw)
+            return self._if_matches(raw, DECIMAL_PATTERN, self.engine.try_decimal(raw))
         if field.type is FieldType.CODE:
             return self._translated_code(field, raw)
         if field.type is FieldType.NHS_NUMBER:
@@ -93,6 +99,9 @@ class _Compiler:
             matches = self.engine.full_match(raw, ACCEPTED_FORMAT_PATTERN)
             return exp.Case(ifs=[exp.If(this=matches, true=separators)])
         return raw
+
+    def _if_matches(self, raw: exp.Expr, pattern: str, value: exp.Expr) -> exp.Expr:
+        return exp.Case(ifs=[exp.If(this=self.engine.full_match(raw, pattern), true=value)])
 
     def _translated_code(self, field: FieldSpec, raw: exp.Expr) -> exp.Expr:
         mapped = self.mapping.fields.get(field.name)

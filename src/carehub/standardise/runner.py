@@ -10,6 +10,7 @@ flipped in one transaction with the audit event.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from carehub.standardise.compile import (
     StandardiseQuery,
     compile_standardise,
 )
-from carehub.standardise.reasons import help_for
+from carehub.standardise.reasons import Reason, help_for
 from carehub.store.db import Database, now_utc
 from carehub.store.engines import Engine, EngineSession, HmacPads
 from carehub.store.lake import Lake, sha256_of
@@ -60,6 +61,13 @@ class SourceFile(Protocol):
 
     @property
     def delimiter(self) -> str: ...
+
+    @property
+    def columns(self) -> tuple[str, ...]: ...
+
+    def where(self, line: int) -> str:
+        """Name line ``line`` of ``path`` as the sender knows it ("line 3", "data row 2")."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -179,7 +187,7 @@ class Standardiser:
             period, query, checked = self._check(
                 session, spec, mapping, profile, period, pads, progress
             )
-            if (refusal := self._none_passed(checked, profile)) is not None:
+            if (refusal := self._none_passed(checked, profile, period)) is not None:
                 raise refusal
             progress(0.7, "writing the standard zone")
             return self._write_and_publish(
@@ -201,7 +209,7 @@ class Standardiser:
         with self.engine.session(ingest=True) as session:
             period, _, checked = self._check(session, spec, mapping, profile, period, pads)
         reasons = dict(checked.reasons.most_common(TOP_REASONS))
-        refusal = self._none_passed(checked, profile)
+        refusal = self._none_passed(checked, profile, period)
         return TrialReceipt(
             dataset=spec.name,
             org_code=mapping.organisation,
@@ -238,16 +246,14 @@ class Standardiser:
         return period, query, self._count(session)
 
     def _stage(self, session: EngineSession, profile: SourceFile) -> None:
-        scan = self.engine.scan_csv(profile.path, delimiter=profile.delimiter, encoding="utf-8")
+        scan = self.engine.scan_csv(
+            profile.path, delimiter=profile.delimiter, encoding="utf-8", columns=profile.columns
+        )
         try:
             session.stage(STAGED_TABLE, exp.select("*").from_(scan))
-        except Exception as exc:  # the engine's parser names the line; pass its words on
-            first_line = str(exc).splitlines()[0][:200]
-            raise DataContractError(
-                f"{profile.original.name}: the file cannot be read as CSV "
-                f"({_without_values(first_line)})",
-                hint="check that every line has the same number of columns and quotes are closed",
-            ) from exc
+        except Exception as exc:  # the engine's parser names the line; say it in our words
+            problem, hint = _csv_problem(str(exc), profile)
+            raise DataContractError(f"{profile.original.name}: {problem}", hint=hint) from exc
 
     def _require_rows(self, session: EngineSession, profile: SourceFile) -> None:
         count = session.rows(exp.select(exp.func("count", exp.Star())).from_(STAGED_TABLE))[0][0]
@@ -312,15 +318,20 @@ class Standardiser:
         return _Checked(total, published, counter)
 
     @staticmethod
-    def _none_passed(checked: _Checked, profile: SourceFile) -> DataContractError | None:
+    def _none_passed(
+        checked: _Checked, profile: SourceFile, period: Period
+    ) -> DataContractError | None:
         """The refusal of a file none of whose rows passed, if none did."""
         if checked.rows_published:
             return None
         commonest = ", ".join(f"{r} ({n} rows)" for r, n in checked.reasons.most_common(3))
+        outside = checked.reasons.most_common(1)[0][0].startswith(Reason.OUTSIDE_PERIOD)
         return DataContractError(
             f"{profile.original.name}: none of the {checked.rows_read} rows passed the checks; "
             f"commonest problems: {commonest}",
-            hint="check the feed mapping (column names, date formats, code translations)",
+            hint=f"check the period you gave: the rows' dates are not in {period}"
+            if outside
+            else "check the feed mapping (column names, date formats, code translations)",
         )
 
     def _write_and_publish(
@@ -393,6 +404,48 @@ class Standardiser:
                 },
             )
             return row, old.id if old else None
+
+
+# DuckDB's CSV errors: "CSV Error on Line: N", then the line itself, then what was wrong.
+_ERROR_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_FIELD_COUNT = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+_LINE_SIZE = re.compile(r"Maximum line size of (\d+) bytes exceeded")
+_UNCLOSED_QUOTE = "Value with unterminated quote found"
+_MIXED_LINE_ENDINGS = "state machine reached an invalid state"
+
+
+def _csv_problem(error: str, profile: SourceFile) -> tuple[str, str]:
+    """What the engine found wrong, and a hint, without the row text it quotes. Its own words
+    come after the quoted line, so the last match is taken."""
+    first_line = error.splitlines()[0] if error else ""
+    line = _ERROR_LINE.search(first_line)
+    where = profile.where(int(line.group(1))) if line else "a line"
+    if counts := _FIELD_COUNT.findall(error):
+        expected, found = counts[-1]
+        return (
+            f"{where} has {found} fields where the header has {expected}",
+            f"quote every value that holds the delimiter ({profile.delimiter!r}), and give "
+            "every line as many fields as the header",
+        )
+    if sizes := _LINE_SIZE.findall(error):
+        return (
+            f"{where} is longer than the {int(sizes[-1]):,} bytes a line may hold",
+            "look there for a quote that is never closed, or a value far too long",
+        )
+    if _UNCLOSED_QUOTE in error:
+        return (
+            f"{where} has a quote that is never closed, or text after a closing quote",
+            'close the quote, and write a quote inside a quoted value as two ("")',
+        )
+    if _MIXED_LINE_ENDINGS in error:  # a CR or LF outside quotes that is not the file's ending
+        return (
+            "its lines do not all end the same way (CRLF, LF or CR)",
+            "save the file again from one program, so that every line ends the same way",
+        )
+    return (
+        f"the file cannot be read as CSV ({_without_values(first_line[:200])})",
+        "check that every line has the same number of columns and quotes are closed",
+    )
 
 
 def _without_values(message: str) -> str:

@@ -8,6 +8,7 @@ files) is asked of the engine, which returns an expression for its own dialect.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,8 +60,12 @@ class Engine(Protocol):
 
     def session(self, *, ingest: bool = False) -> AbstractContextManager[EngineSession]: ...
 
-    def scan_csv(self, path: Path, *, delimiter: str, encoding: str) -> exp.Expr:
-        """A table expression reading every column of a CSV file as text."""
+    def scan_csv(
+        self, path: Path, *, delimiter: str, encoding: str, columns: Sequence[str] | None = None
+    ) -> exp.Expr:
+        """A table expression reading every column of a CSV file as text, with RFC 4180 quotes.
+        ``columns`` are the names in its header (already checked): the rest is read as data,
+        nothing is guessed, and a line with too many or too few fields is an error."""
         ...
 
     def scan_parquet(self, paths: list[Path]) -> exp.Expr: ...

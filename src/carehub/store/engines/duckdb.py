@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,6 @@ DIALECT = "duckdb"
 # DuckDB 2.0 turns TRY_CAST over read_csv columns into a hard cast (duckdb/duckdb#23818); a test
 # in tests/integration fails when the workaround stops being needed or stops working.
 INGEST_SETTINGS = ("SET disabled_optimizers='type_pushdown'",)
-WHOLE_NUMBER_PATTERN = r"[+-]?[0-9]+(\.0*)?"  # '12', '-3', '74.0' (as R and pandas write counts)
 
 
 def _sql(query: exp.Expr) -> str:
@@ -30,6 +29,20 @@ def _text(value: str) -> exp.Literal:
 def _call(name: str, *args: exp.Expr) -> exp.Expr:
     """A DuckDB function called by its own name, with no translation by sqlglot."""
     return exp.Anonymous(this=name, expressions=list(args))
+
+
+def _unique_names(columns: Sequence[str]) -> list[str]:
+    """The header's names, with empty ones named by position (DuckDB names ignore case)."""
+    taken = {c.casefold() for c in columns}
+    names = []
+    for position, name in enumerate(columns, start=1):
+        if not name:
+            name = f"column{position}"
+            while name.casefold() in taken:
+                name = f"_{name}"
+            taken.add(name.casefold())
+        names.append(name)
+    return names
 
 
 def _blob(data: bytes) -> exp.Expr:
@@ -86,15 +99,31 @@ class DuckDBEngine:
         finally:
             connection.close()
 
-    def scan_csv(self, path: Path, *, delimiter: str, encoding: str) -> exp.Expr:
+    def scan_csv(
+        self, path: Path, *, delimiter: str, encoding: str, columns: Sequence[str] | None = None
+    ) -> exp.Expr:
+        # RFC 4180 quoting, always. With the header's names given, nothing is sniffed: DuckDB's
+        # sniffer may otherwise skip leading rows, drop rows starting with '#' as comments or
+        # give up on a ragged file without saying which line is wrong.
         options = [
             exp.EQ(this=exp.column("all_varchar"), expression=exp.true()),
             exp.EQ(this=exp.column("header"), expression=exp.true()),
             exp.EQ(this=exp.column("delim"), expression=_text(delimiter)),
+            exp.EQ(this=exp.column("quote"), expression=_text('"')),
+            exp.EQ(this=exp.column("escape"), expression=_text('"')),
             exp.EQ(this=exp.column("encoding"), expression=_text(encoding)),
             exp.EQ(this=exp.column("strict_mode"), expression=exp.true()),
             exp.EQ(this=exp.column("null_padding"), expression=exp.false()),
         ]
+        if columns is not None:
+            types = [
+                exp.PropertyEQ(this=_text(name), expression=_text("VARCHAR"))
+                for name in _unique_names(columns)
+            ]
+            options.append(exp.EQ(this=exp.column("auto_detect"), expression=exp.false()))
+            options.append(
+                exp.EQ(this=exp.column("columns"), expression=exp.Struct(expressions=types))
+            )
         return _call("read_csv", _text(str(path)), *options)
 
     def scan_parquet(self, paths: list[Path]) -> exp.Expr:
@@ -107,11 +136,9 @@ class DuckDBEngine:
         return _call("try_strptime", value, _text(fmt))
 
     def try_integer(self, value: exp.Expr) -> exp.Expr:
-        # DuckDB casts '1.5' to 2: only whole numbers (a '.0' tail allowed) may become integers
-        trimmed = _call("trim", value)
-        whole = _call("regexp_full_match", trimmed, _text(WHOLE_NUMBER_PATTERN))
-        cast = exp.TryCast(this=trimmed, to=exp.DataType.build("BIGINT"))
-        return exp.Case(ifs=[exp.If(this=whole, true=cast)])
+        # DuckDB casts '1.5' to 2: callers first check that the text is a whole number
+        # (standardise/compile.py INTEGER_PATTERN), which keeps that rule the same on every engine
+        return exp.TryCast(this=_call("trim", value), to=exp.DataType.build("BIGINT"))
 
     def try_decimal(self, value: exp.Expr) -> exp.Expr:
         return exp.TryCast(this=_call("trim", value), to=exp.DataType.build("DOUBLE"))
