@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import date, datetime, time
 from pathlib import Path
 
 import pytest
@@ -120,10 +121,11 @@ def demo_platform(
     for feed in manifest.feeds:
         if feed.dataset not in dataset_names():
             continue
+        path, sent = folder / feed.path, datetime.combine(date.fromisoformat(feed.sent_on), time(9))
         if Path(feed.path).name in broken:  # planted whole-file defects must be refused
             with pytest.raises(DataContractError):
-                hub.submit(ADMIN, feed.org_code, feed.dataset, folder / feed.path, feed.period)
+                hub.submit(ADMIN, feed.org_code, feed.dataset, path, feed.period, received_at=sent)
         else:
-            hub.submit(ADMIN, feed.org_code, feed.dataset, folder / feed.path, feed.period)
+            hub.submit(ADMIN, feed.org_code, feed.dataset, path, feed.period, received_at=sent)
     hub.run_metrics()
     return hub

@@ -49,6 +49,7 @@ from carehub.model.mappings import ODS_CODE_PATTERN, FeedMapping
 from carehub.model.metrics import MetricDefinition
 from carehub.model.periods import Period
 from carehub.model.yaml_loading import load_model
+from carehub.quality.coverage import Arrival, FeedCoverage, MonthState, feed_coverage
 from carehub.settings import Settings
 from carehub.standardise.drafting import Draft, propose_mapping
 from carehub.standardise.reasons import REASON_HELP
@@ -72,9 +73,11 @@ __all__ = [
     "ORGANISATION_KINDS",
     "SYSTEM_ACTOR",
     "Actor",
+    "FeedCoverage",
     "JobInfo",
     "MetricDefinition",
     "MetricView",
+    "MonthState",
     "Platform",
     "PointView",
     "Receipt",
@@ -617,6 +620,25 @@ class Platform:
             if org:
                 query = query.where(Submission.org_code == org)
             return list(session.scalars(query))
+
+    # --- coverage ------------------------------------------------------------------------------
+
+    def coverage(self, actor: Actor, as_of: date | None = None) -> list[FeedCoverage]:
+        """For every scheduled feed the actor may see (a submitter: their organisation's), the
+        months expected by ``as_of`` (default today) and whether each came on time, late, not at
+        all, or is not yet due."""
+        day = as_of or date.today()
+        every = actor.role is not Role.SUBMITTER
+        feeds = []
+        for org, dataset in self.workspace.installed_mappings():
+            schedule = self.mapping_for(org, dataset).schedule
+            if schedule is None or not (every or org == actor.org_code):
+                continue
+            arrivals = [
+                Arrival(s.period, s.received_at, s.state) for s in self.submissions(dataset, org)
+            ]
+            feeds.append(feed_coverage(org, dataset, schedule, arrivals, day))
+        return feeds
 
     # --- jobs ----------------------------------------------------------------------------------
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
+from workspaces import ADMIN
 
 from carehub.model.datasets import dataset_names
-from carehub.platform import Platform
+from carehub.model.mappings import Schedule
+from carehub.model.periods import Period
+from carehub.platform import MonthState, Platform
 from carehub.synth.ed import EXPECTED_REASONS
 from carehub.synth.ics import Manifest
 from carehub.synth.utc import EXPECTED_REASONS as UTC_EXPECTED_REASONS
@@ -71,3 +75,38 @@ def test_feeds_without_planted_row_defects_publish_every_row(
         "nhs111_call",
     }
     assert checked > 80
+
+
+def test_coverage_finds_the_late_and_missing_months_that_were_planted(
+    demo_platform: Platform, synth_ics: tuple[Path, Manifest]
+) -> None:
+    _, manifest = synth_ics
+    by_file = {Path(f.path).name: (f.org_code, f.dataset, f.period) for f in manifest.feeds}
+    late_files = {d.file for d in manifest.defects if d.kind == "late_period"}
+    broken_files = {d.file for d in manifest.defects if d.stage == "file"}
+    planted_missing = [d for d in manifest.defects if d.kind == "missing_period"]
+    as_of = Period.parse(manifest.last_period).end + timedelta(days=40)  # every month now due
+    coverage = demo_platform.coverage(ADMIN, as_of)
+    scheduled = {(f.org_code, f.dataset) for f in coverage}
+    months = {(f.org_code, f.dataset, m.period): m for f in coverage for m in f.months}
+    delivered = {(f.org_code, f.dataset, f.period) for f in manifest.feeds}
+    spans = Period.parse(manifest.first_period), Period.parse(manifest.last_period)
+
+    expected_late = {by_file[name] for name in late_files}
+    expected_missing = {by_file[name] for name in broken_files} | {
+        key for key in months if key[:2] in scheduled and key not in delivered
+    }
+    found = {state: {k for k, m in months.items() if m.state is state} for state in MonthState}
+    assert found[MonthState.LATE] == expected_late and len(expected_late) == 3
+    assert found[MonthState.MISSING] == expected_missing
+    assert len(expected_missing) == len(planted_missing) + len(broken_files) == 3
+    assert all(months[by_file[name]].rejected == 1 for name in broken_files)
+    assert found[MonthState.AWAITED] == set()
+    assert all(m.days_late == 25 for k, m in months.items() if k in expected_late)
+    assert {m.period for m in months.values()} <= {
+        str(p) for p in Schedule(first_period=str(spans[0]), due_days=0).expected(as_of)
+    }
+    # every known dataset's feed is scheduled, so a dropped feed could not hide
+    assert scheduled == {
+        (f.org_code, f.dataset) for f in manifest.feeds if f.dataset in dataset_names()
+    }

@@ -183,6 +183,7 @@ CONTEXTS = {
     "submission_new.html": {"dataset_items", "org_items", "errors", "error_list", "values"},
     "submission.html": {"receipt", "job", "finished", "tag", "reasons", "percent", "json_url"},
     "_submission_status.html": {"receipt", "job", "finished", "tag", "reasons", "percent"},
+    "coverage.html": {"document", "problems", "json_url"},
 }
 
 
@@ -200,3 +201,23 @@ def test_our_templates_use_only_names_their_route_provides(template: str) -> Non
     }
     free = meta.find_undeclared_variables(tree) - imported
     assert free <= COMMON | CONTEXTS[template], free - COMMON - CONTEXTS[template]
+
+
+def test_coverage_page_and_its_json_twin(client: TestClient) -> None:
+    sign_in(client, "analyst")
+    document = client.get("/coverage.json?as_of=2025-08-01").json()
+    late = {
+        (f["org_code"], m["period"])
+        for f in document["feeds"]
+        for m in f["months"]
+        if m["state"] == "late"
+    }
+    assert {org for org, _ in late} == {"NUC01", "DPP03"} and len(late) == 3
+    page = client.get("/coverage?as_of=2025-08-01").text
+    assert "Months late or missing" in page and "DPP03" in page and "not received" in page
+    refused = client.get("/coverage.json?as_of=yesterday")
+    assert refused.status_code == 400 and "yyyy-mm-dd" in refused.json()["hint"]
+    client.cookies.clear()
+    sign_in(client, "raj.submitter")
+    own = client.get("/coverage.json?as_of=2025-08-01").json()["feeds"]
+    assert own and {f["org_code"] for f in own} == {"RAJ"}  # a sender sees its own feeds

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +13,7 @@ from carehub.cli.output import handles_errors, message, one_of
 from carehub.errors import DataContractError
 from carehub.model.datasets import dataset_names
 from carehub.model.periods import Period
-from carehub.platform import Actor, Platform, Role
+from carehub.platform import SYSTEM_ACTOR, Actor, Platform, Role
 from carehub.settings import Settings
 from carehub.synth.ics import ICB_POPULATION, SCALES, Manifest, generate
 
@@ -96,11 +96,20 @@ def _submit_all(hub: Platform, manifest: Manifest, folder: Path) -> None:
     # The other datasets are read once the data model covers them (issue 4).
     known = [f for f in manifest.feeds if f.dataset in dataset_names()]
     refused: list[str] = []
-    with typer.progressbar(known, label="submitting partner files", file=None) as feeds:
+    with typer.progressbar(known, label="loading partners' past files", file=None) as feeds:
         for feed in feeds:
-            submitter = hub.actor(f"{feed.org_code.lower()}.submitter")
+            # The history is loaded by the hub itself, dated when each partner sent the file,
+            # so that coverage shows which months came late (only an administrator may backdate).
+            sent = datetime.combine(date.fromisoformat(feed.sent_on), time(9))
             try:
-                hub.submit(submitter, feed.org_code, feed.dataset, folder / feed.path, feed.period)
+                hub.submit(
+                    SYSTEM_ACTOR,
+                    feed.org_code,
+                    feed.dataset,
+                    folder / feed.path,
+                    feed.period,
+                    received_at=sent,
+                )
             except DataContractError as error:  # the synthetic ICS plants broken files
                 refused.append(error.message)
     for text in refused:

@@ -6,14 +6,23 @@ import dataclasses
 import getpass
 import signal
 import threading
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from carehub.cli.output import emit_json, handles_errors, message, one_of, progress_bar
-from carehub.errors import Conflict, DataContractError
-from carehub.platform import ORGANISATION_KINDS, Actor, Platform, Receipt, Role, TrialReceipt
+from carehub.errors import Conflict, DataContractError, UserError
+from carehub.platform import (
+    ORGANISATION_KINDS,
+    Actor,
+    MonthState,
+    Platform,
+    Receipt,
+    Role,
+    TrialReceipt,
+)
 from carehub.settings import Settings
 
 WEB_APP_FACTORY = "carehub.web.app:app_factory"  # built by name: the CLI never imports web
@@ -169,6 +178,45 @@ def worker(
         done = -1
     if done >= 0:
         message(f"worker stopped after {done} job(s)")
+
+
+@app.command()
+@handles_errors
+def coverage(
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Judge as of this date, yyyy-mm-dd (default today)."),
+    ] = None,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Each scheduled feed's months: expected, on time, late, missing and not yet due."""
+    hub = platform()
+    hub.check_ready()
+    day = parse_date(as_of) if as_of else None
+    feeds = hub.coverage(acting(hub, user), day)
+    if as_json:
+        emit_json(feeds)
+        return
+    typer.echo("org\tdataset\texpected\ton time\tlate\tmissing\tawaited\tproblem months")
+    for f in feeds:
+        problems = ", ".join(
+            f"{m.period} {m.state}" + (f" ({m.days_late} days)" if m.days_late else "")
+            for m in f.months
+            if m.state in (MonthState.LATE, MonthState.MISSING)
+        )
+        typer.echo(
+            f"{f.org_code}\t{f.dataset}\t{f.expected}\t{f.count(MonthState.ON_TIME)}\t"
+            f"{f.count(MonthState.LATE)}\t{f.count(MonthState.MISSING)}\t"
+            f"{f.count(MonthState.AWAITED)}\t{problems}"
+        )
+
+
+def parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"{text!r} is not a date", hint="write it as yyyy-mm-dd") from None
 
 
 @jobs_app.command("list")

@@ -6,13 +6,16 @@ format the partner uses, and how its local codes translate to the model's code s
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from carehub.model.datasets import NAME_PATTERN, FieldType, get_dataset
+from carehub.model.periods import Period
 
 ODS_CODE_PATTERN = r"^[A-Z0-9]{3,6}$"  # ODS organisation and site codes: 3 to 6 letters/digits
+PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"  # a reporting month, yyyy-mm
 
 
 class FieldMapping(BaseModel):
@@ -36,6 +39,46 @@ class FieldMapping(BaseModel):
         return self
 
 
+class Schedule(BaseModel):
+    """When the partner has agreed to send the feed: one file every month (or every few months,
+    for snapshots), due a set number of days after its month ends. Coverage and timeliness are
+    measured against it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    first_period: str = Field(pattern=PERIOD_PATTERN, description="the first month expected")
+    last_period: str | None = Field(
+        default=None, pattern=PERIOD_PATTERN, description="the last month (when a feed ends)"
+    )
+    due_days: int = Field(
+        ge=0, le=366, description="days after a month ends by which its file is due"
+    )
+    every_months: int = Field(
+        default=1, ge=1, le=12, description="1 for a monthly feed, 3 for quarterly snapshots …"
+    )
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Self:
+        if self.last_period is not None and self.last_period < self.first_period:
+            raise ValueError("last_period is before first_period")
+        return self
+
+    def due(self, period: Period) -> date:
+        return period.end + timedelta(days=self.due_days)
+
+    def expected(self, as_of: date) -> list[Period]:
+        """The months whose file is expected by ``as_of``: those that have ended."""
+        last = Period.of(as_of)  # the current month has not ended
+        if self.last_period is not None:
+            last = min(last, Period.parse(self.last_period).next())
+        periods, period = [], Period.parse(self.first_period)
+        while period < last:
+            periods.append(period)
+            for _ in range(self.every_months):
+                period = period.next()
+        return periods
+
+
 class FeedMapping(BaseModel):
     """A versioned mapping of one organisation's feed of one dataset."""
 
@@ -48,6 +91,9 @@ class FeedMapping(BaseModel):
     sheet: str | None = Field(default=None, description="Excel: the worksheet (default: the first)")
     header_row: int = Field(default=1, ge=1, le=1000, description="Excel: the row of column names")
     fields: dict[str, FieldMapping]
+    schedule: Schedule | None = Field(
+        default=None, description="when the partner has agreed to send the feed (for coverage)"
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -29,6 +29,12 @@ class Workspace:
     def mapping_path(self, org: str, dataset: str) -> Path:
         return self.mappings / org / f"{dataset}.yaml"
 
+    def installed_mappings(self) -> list[tuple[str, str]]:
+        """(organisation, dataset) of every installed feed mapping, sorted."""
+        if not self.mappings.is_dir():
+            return []
+        return sorted((p.parent.name, p.stem) for p in self.mappings.glob("*/*.yaml"))
+
     def read_mapping(self, org: str, dataset: str) -> tuple[str, str] | None:
         path = self.mapping_path(org, dataset)
         return (path.read_text(encoding="utf-8"), str(path)) if path.is_file() else None

@@ -1,6 +1,7 @@
 """How files reach the hub: when each is sent, and the whole-file defects of delivery.
 
-Each file is sent 5 to 15 days after its period ends. A few are planted late (45 days more),
+Each file is sent 5 to 15 days after its period ends, inside the agreed 20 days. A few are
+planted late (45 days after),
 missing (never sent), truncated (cut off mid-line) or in the wrong encoding (saved as UTF-16,
 as Excel's "Unicode text" does), each recorded as a defect with the stage that should find it.
 """
@@ -16,6 +17,7 @@ from carehub.model.periods import Period
 from carehub.synth.world import Defect, Feed
 
 LATE_DAYS = 45
+DUE_DAYS = 20  # the partners' agreed deadline: a month's file within 20 days of its end
 PLANTED = (  # (organisation, dataset, kind, how many)
     ("NUC01", "ed_attendance", "late_period", 2),
     ("DPP03", "dpp_event", "late_period", 1),

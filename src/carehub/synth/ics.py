@@ -23,7 +23,7 @@ from carehub.synth.ambulance import AMBULANCE_TRUST, C2_KPI, HANDOVER_KPI, Ambul
 from carehub.synth.ambulance import feed_mapping as ambulance_mapping
 from carehub.synth.capacity import COMMUNITY_TRUST, COUNCILS, CapacityModel
 from carehub.synth.capacity import feed_mappings as capacity_mappings
-from carehub.synth.delivery import deliver
+from carehub.synth.delivery import DUE_DAYS, deliver
 from carehub.synth.dpp import PROVIDERS, DppModel, provider_parameters
 from carehub.synth.dpp import feed_mappings as dpp_mappings
 from carehub.synth.ed import TRUST_DATE_FORMAT, EdFeedWriter, EdModel, Site
@@ -345,13 +345,8 @@ def generate(
     manifest.models = {"emergency_admission_risk": dict(RISK_MODEL)}
     _add_partners(manifest)
     _write_residents(out / RESIDENTS_TRUTH, people)
-    mapping_path = Path("mappings") / ACUTE_TRUST[0] / "ed_attendance.yaml"
-    (out / mapping_path).parent.mkdir(parents=True, exist_ok=True)
-    (out / mapping_path).write_text(
-        yaml.safe_dump(_trust_mapping(), sort_keys=False), encoding="utf-8"
-    )
-    manifest.mappings.append(mapping_path.as_posix())
     mappings = [
+        _trust_mapping(),
         utc_feed_mapping(),
         acute.spell_mapping(ACUTE_TRUST[0]),
         acute.sitrep_mapping(ACUTE_TRUST[0]),
@@ -361,19 +356,47 @@ def generate(
         *capacity_mappings(),
         *dpp_mappings(),
     ]
-    for mapping in mappings:
-        relative = Path("mappings") / str(mapping["organisation"]) / f"{mapping['dataset']}.yaml"
-        (out / relative).parent.mkdir(parents=True, exist_ok=True)
-        (out / relative).write_text(yaml.safe_dump(mapping, sort_keys=False), encoding="utf-8")
-        manifest.mappings.append(relative.as_posix())
     ed, admissions = _acute_feeds(world, manifest)
     _urgent_care_feeds(world, manifest, ed)
     _community_feeds(world, manifest, admissions)
     manifest.models["dpp_providers"] = provider_parameters()
+    _write_mappings(out, manifest, mappings)
     manifest.feeds, delivered = deliver(world.stream("delivery"), out, manifest.feeds)
     manifest.defects.extend(delivered)
     (out / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
     return manifest
+
+
+def _schedule(periods: list[str]) -> dict[str, object]:
+    """The regular cadence the feed settles into (the annual registration snapshots also send a
+    baseline at the start of the span, which is welcome but was not scheduled)."""
+    months = [Period.parse(p).year * 12 + Period.parse(p).month for p in periods]
+    every = months[-1] - months[-2] if len(months) > 1 else 1
+    first = len(months) - 1
+    while first > 0 and months[first] - months[first - 1] == every:
+        first -= 1
+    return {
+        "first_period": periods[first],
+        "last_period": periods[-1],
+        "due_days": DUE_DAYS,
+        "every_months": every,
+    }
+
+
+def _write_mappings(out: Path, manifest: Manifest, mappings: list[dict[str, object]]) -> None:
+    """Each partner's feed mapping, with the schedule it agreed: the months of the span it sends
+    (every month, or every few for snapshots), each due ``DUE_DAYS`` after the month ends."""
+    for mapping in mappings:
+        org, dataset = str(mapping["organisation"]), str(mapping["dataset"])
+        periods = sorted(
+            f.period for f in manifest.feeds if (f.org_code, f.dataset) == (org, dataset)
+        )
+        if periods:
+            mapping = {**mapping, "schedule": _schedule(periods)}
+        relative = Path("mappings") / org / f"{dataset}.yaml"
+        (out / relative).parent.mkdir(parents=True, exist_ok=True)
+        (out / relative).write_text(yaml.safe_dump(mapping, sort_keys=False), encoding="utf-8")
+        manifest.mappings.append(relative.as_posix())
 
 
 __all__ = [

@@ -1,0 +1,1 @@
+"""Data quality: coverage and timeliness of feeds (and, to come, checks, scorecards and issues)."""
