@@ -183,6 +183,8 @@ CONTEXTS = {
     "submission_new.html": {"dataset_items", "org_items", "errors", "error_list", "values"},
     "submission.html": {"receipt", "job", "finished", "tag", "reasons", "percent", "json_url"},
     "_submission_status.html": {"receipt", "job", "finished", "tag", "reasons", "percent"},
+    "dictionary.html": {"datasets", "field_checks", "rule_reasons", "json_url"},
+    "dictionary_dataset.html": {"dataset", "fields", "code_sets", "contents"},
 }
 
 
