@@ -605,7 +605,8 @@ def render_data_dictionary() -> str:
     body = [
         "The datasets of the common data model: what partners submit, field by field. A row "
         "that breaks a rule below is quarantined with one of the "
-        "[reason codes](#quarantine-reason-codes).",
+        "[reason codes](#quarantine-reason-codes). The web app shows the same, without sign-in, "
+        "at `/dictionary` (a page per dataset, each with a JSON twin).",
         "",
         *[f"- {link(s.title, dataset_heading(s))}" for s in specs],
         "- [Quarantine reason codes](#quarantine-reason-codes)",

@@ -44,7 +44,7 @@ from carehub.governance.tokens import Scope, TokenInfo
 from carehub.metrics.registry import all_metrics, get_metric, metric_ids
 from carehub.metrics.runner import MetricRunner, RunSummary
 from carehub.metrics.views import MetricView, PointView, SourceView, load_view
-from carehub.model.datasets import dataset_names, get_dataset
+from carehub.model.datasets import DatasetSpec, dataset_names, get_dataset
 from carehub.model.mappings import ODS_CODE_PATTERN, FeedMapping
 from carehub.model.metrics import MetricDefinition
 from carehub.model.periods import Period
@@ -52,7 +52,8 @@ from carehub.model.yaml_loading import load_model
 from carehub.quality.coverage import Arrival, FeedCoverage, MonthState, feed_coverage
 from carehub.settings import Settings
 from carehub.standardise.drafting import Draft, propose_mapping
-from carehub.standardise.reasons import REASON_HELP
+from carehub.standardise.reasons import REASON_HELP, Reason
+from carehub.standardise.row_rules import RowRule, row_rules
 from carehub.standardise.runner import (
     ProgressReport,
     Receipt,
@@ -73,6 +74,7 @@ __all__ = [
     "ORGANISATION_KINDS",
     "SYSTEM_ACTOR",
     "Actor",
+    "DatasetSpec",
     "FeedCoverage",
     "JobInfo",
     "MetricDefinition",
@@ -82,6 +84,7 @@ __all__ = [
     "PointView",
     "Receipt",
     "Role",
+    "RowRule",
     "RunSummary",
     "Scope",
     "SourceView",
@@ -769,6 +772,33 @@ class Platform:
                 raise NotFound(
                     f"there is no organisation {org!r}", hint="add it first with `carehub orgs add`"
                 )
+
+    # --- data dictionary ------------------------------------------------------------------------
+    # Reference information from the packaged dataset specifications: no patient data and no
+    # workspace state, so these reads need no actor, no agreement and no audit event.
+
+    def dataset_specs(self) -> tuple[DatasetSpec, ...]:
+        """Every dataset of the common data model, by name."""
+        return tuple(get_dataset(name) for name in dataset_names())
+
+    def dataset_spec(self, name: str) -> DatasetSpec:
+        """One dataset's specification; NotFound names the known datasets."""
+        return get_dataset(name)
+
+    def row_rules(self, name: str) -> tuple[RowRule, ...]:
+        """The dataset's rules across fields, each with its quarantine reason code."""
+        return row_rules(get_dataset(name))
+
+    @staticmethod
+    def quarantine_reasons() -> dict[str, str]:
+        """Every quarantine reason code with what it means."""
+        return dict(REASON_HELP)
+
+    @staticmethod
+    def field_check_reasons() -> tuple[str, ...]:
+        """The reason codes of the checks on each field (type, required, code set, range, NHS
+        number, period), which apply to every dataset; the others are datasets' own rules."""
+        return tuple(Reason)
 
     # --- metrics -------------------------------------------------------------------------------
 

@@ -184,6 +184,8 @@ CONTEXTS = {
     "submission.html": {"receipt", "job", "finished", "tag", "reasons", "percent", "json_url"},
     "_submission_status.html": {"receipt", "job", "finished", "tag", "reasons", "percent"},
     "coverage.html": {"document", "problems", "json_url"},
+    "dictionary.html": {"datasets", "field_checks", "rule_reasons", "json_url"},
+    "dictionary_dataset.html": {"dataset", "fields", "code_sets", "contents"},
 }
 
 

@@ -15,7 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from carehub.errors import AuthenticationRequired, CarehubError, ConfigurationError
 from carehub.platform import Platform
-from carehub.web import api, coverage, pages, submissions
+from carehub.web import api, coverage, dictionary, pages, submissions
 from carehub.web.api import API_PREFIX
 from carehub.web.rendering import Renderer
 
@@ -96,6 +96,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(submissions.router)
     app.include_router(coverage.router)
+    app.include_router(dictionary.router)
     app.include_router(api.router)
 
     @app.exception_handler(CarehubError)
