@@ -1,14 +1,18 @@
 """Run a submission through standardisation and publish it.
 
 Order matters for "nothing is lost or half-published": every check that can refuse the file runs
-first, against an in-memory copy, before anything is written. Only then is the raw file landed,
-the submission recorded, the Parquet files written under temporary names and renamed, and finally
-the version pointer flipped in one transaction with the audit event.
+first, while the engine reads the file into the checked table, before anything is written. Only
+then is the raw file landed, the submission recorded, the Parquet files written under temporary
+names and renamed, and finally the version pointer flipped in one transaction with the audit
+event. The file is read straight into the checked table (the staged table is a view of it), so
+it is parsed once and only the typed rows are held.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -16,7 +20,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlglot import exp
 
-from carehub.errors import DataContractError
+from carehub.errors import CarehubError, DataContractError
 from carehub.governance.actors import Actor
 from carehub.governance.audit import AuditLog
 from carehub.model.datasets import DatasetSpec
@@ -129,30 +133,22 @@ class Standardiser:
         if existing is not None:
             return Receipt.of(existing, duplicate=True)
         with self.engine.session(ingest=True) as session:
-            self._stage(session, profile)
-            self._require_rows(session, profile)
-            period = period or self._infer_period(session, spec, mapping, profile)
-            query = compile_standardise(spec, mapping, self.engine, period, pads)
-            session.stage(CHECKED_TABLE, query.query)
+            with _readable(profile):
+                scan = self.engine.scan_csv(
+                    profile.path, delimiter=profile.delimiter, encoding="utf-8"
+                )
+                session.view(STAGED_TABLE, exp.select("*").from_(scan))
+                self._require_rows(session, profile)
+                period = period or self._infer_period(session, spec, mapping, profile)
+                query = compile_standardise(spec, mapping, self.engine, period, pads)
+                session.stage(CHECKED_TABLE, query.query)
             checked = self._count(session, profile)
             submission = self._record(actor, spec, mapping, profile, period, sha256, checked)
             return self._write_and_publish(actor, session, query, submission, checked)
 
-    def _stage(self, session: EngineSession, profile: SourceFile) -> None:
-        scan = self.engine.scan_csv(profile.path, delimiter=profile.delimiter, encoding="utf-8")
-        try:
-            session.stage(STAGED_TABLE, exp.select("*").from_(scan))
-        except Exception as exc:  # the engine's parser names the line; pass its words on
-            first_line = str(exc).splitlines()[0][:200]
-            raise DataContractError(
-                f"{profile.original.name}: the file cannot be read as CSV "
-                f"({_without_values(first_line)})",
-                hint="check that every line has the same number of columns and quotes are closed",
-            ) from exc
-
     def _require_rows(self, session: EngineSession, profile: SourceFile) -> None:
-        count = session.rows(exp.select(exp.func("count", exp.Star())).from_(STAGED_TABLE))[0][0]
-        if count == 0:
+        first = exp.select(exp.Literal.number(1)).from_(STAGED_TABLE).limit(1)
+        if not session.rows(first):
             raise DataContractError(
                 f"{profile.original.name}: the file has a header but no data rows",
                 hint="export the file again with its rows",
@@ -325,6 +321,22 @@ class Standardiser:
     def _mark_failed(self, submission_id: int) -> None:
         with self.database.session() as session:
             session.get_one(Submission, submission_id).state = "rejected"
+
+
+@contextmanager
+def _readable(profile: SourceFile) -> Iterator[None]:
+    """Turn the engine's CSV parse errors, raised wherever it reads the file, into a refusal."""
+    try:
+        yield
+    except CarehubError:
+        raise
+    except Exception as exc:  # the engine's parser names the line; pass its words on
+        first_line = str(exc).splitlines()[0][:200]
+        raise DataContractError(
+            f"{profile.original.name}: the file cannot be read as CSV "
+            f"({_without_values(first_line)})",
+            hint="check that every line has the same number of columns and quotes are closed",
+        ) from exc
 
 
 def _without_values(message: str) -> str:
