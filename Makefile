@@ -58,8 +58,10 @@ docs-check: env
 	$(RUN) python tools/gen_docs.py --check
 
 bench: env
+	$(UV) sync --frozen --group bench
 	$(RUN) python bench/run.py
 	$(RUN) python bench/synth.py --scales small,full --years 3
+	$(RUN) --group bench python bench/ingest.py --rows $${CAREHUB_BENCH_ROWS:-10000000}
 
 clean:
 	rm -rf .venv .tools node_modules src/carehub/web/static/npm $(STAMPS) demo-home

@@ -133,7 +133,7 @@ class Platform:
 
     @cached_property
     def engine(self) -> Engine:
-        return make_engine(self.settings.engine)
+        return make_engine(self.settings.engine, spill=self.workspace.spill)
 
     @cached_property
     def audit(self) -> AuditLog:

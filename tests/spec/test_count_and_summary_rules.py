@@ -13,7 +13,7 @@ from carehub.model.datasets import DatasetSpec, get_dataset
 from carehub.model.mappings import FeedMapping
 from carehub.model.periods import Period
 from carehub.model.yaml_loading import load_model
-from carehub.standardise.compile import REASONS, SOURCE_ROW, STAGED_TABLE, compile_standardise
+from carehub.standardise.compile import REASONS, STAGED_TABLE, compile_standardise
 from carehub.store.engines import Engine, HmacPads
 
 SPEC = get_dataset("ae_monthly_return")
@@ -60,10 +60,11 @@ def run(
             STAGED_TABLE,
             exp.select("*").from_(engine.scan_csv(path, delimiter=",", encoding="utf-8")),
         )
+        session.stage("checked", query.query)
         ordered = (
             exp.select(exp.column(REASONS), exp.column("attendances_type_1"))
-            .from_(query.query.subquery("q"))
-            .order_by(exp.column(SOURCE_ROW))
+            .from_("checked")
+            .order_by(query.row_number.copy())
         )
         return session.rows(ordered)
 

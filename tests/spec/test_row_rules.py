@@ -11,7 +11,7 @@ from sqlglot import exp
 from carehub.model.datasets import DatasetSpec, get_dataset
 from carehub.model.mappings import FeedMapping
 from carehub.model.periods import Period
-from carehub.standardise.compile import REASONS, SOURCE_ROW, STAGED_TABLE, compile_standardise
+from carehub.standardise.compile import STAGED_TABLE, compile_standardise
 from carehub.standardise.row_rules import RowRule, row_rules
 from carehub.store.engines import Engine, HmacPads
 
@@ -94,12 +94,8 @@ def receipt_reasons(
             STAGED_TABLE,
             exp.select("*").from_(engine.scan_csv(path, delimiter=",", encoding="utf-8")),
         )
-        ordered = (
-            exp.select(exp.column(REASONS))
-            .from_(query.query.subquery("q"))
-            .order_by(exp.column(SOURCE_ROW))
-        )
-        [(reasons,)] = session.rows(ordered)
+        session.stage("checked", query.query)
+        [(_, reasons)] = session.rows(query.reasons("checked"))
         return str(reasons)
 
 

@@ -10,7 +10,7 @@ from sqlglot import exp
 from carehub.model.datasets import get_dataset
 from carehub.model.mappings import FeedMapping
 from carehub.model.periods import Period
-from carehub.standardise.compile import REASONS, SOURCE_ROW, STAGED_TABLE, compile_standardise
+from carehub.standardise.compile import REASONS, STAGED_TABLE, compile_standardise
 from carehub.store.engines import Engine, HmacPads
 
 SPEC = get_dataset("ed_attendance")
@@ -50,12 +50,8 @@ def check(
             STAGED_TABLE,
             exp.select("*").from_(engine.scan_csv(path, delimiter=",", encoding="utf-8")),
         )
-        ordered = (
-            exp.select(exp.column(REASONS))
-            .from_(query.query.subquery("q"))
-            .order_by(exp.column(SOURCE_ROW))
-        )
-        return [r[0] for r in session.rows(ordered)]
+        session.stage("checked", query.query)
+        return [reasons for _, reasons in session.rows(query.reasons("checked"))]
 
 
 CASES = [

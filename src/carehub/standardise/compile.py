@@ -3,9 +3,11 @@
 The query reads the staged file (every column as text), casts each field, applies the code
 translations, validates the NHS number with Modulus 11, checks date sequences, counts that are
 part of another count and the period, recognises summary rows (totals), and returns one row per
-input row with the typed fields, ``person_id`` and ``reasons`` (empty when the row passes).
-Names from YAML or from the partner's file only ever appear as quoted identifiers or string
-literals of sqlglot expressions.
+input row, in the file's order, with the typed fields, ``person_id`` and ``reasons`` (empty when
+the row passes). Its rows are materialised as the checked table, whose row number gives
+``source_row``: numbering the rows of the file itself would make the engine read it on one
+thread. Names from YAML or from the partner's file only ever appear as quoted identifiers or
+string literals of sqlglot expressions.
 """
 
 from __future__ import annotations
@@ -35,19 +37,33 @@ DECIMAL_PATTERN = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
 
 @dataclass(frozen=True)
 class StandardiseQuery:
-    """The checked rows (``query``) and the projections that split them."""
+    """The checked rows (``query``) and the projections over the table they are materialised as
+    (``source``): every row's reasons, and the published and quarantined splits."""
 
     query: exp.Select
     published_columns: tuple[str, ...]
+    row_number: exp.Expr  # the engine's insertion-order row number of a table (0-based)
+
+    def _source_row(self) -> exp.Expr:
+        row = exp.Add(this=self.row_number.copy(), expression=exp.Literal.number(1))
+        return row.as_(SOURCE_ROW, quoted=True)
+
+    def reasons(self, source: str) -> exp.Select:
+        """``source_row`` and ``reasons`` of every row, in the file's order."""
+        columns = [self._source_row(), exp.column(REASONS, quoted=True)]
+        table = exp.to_table(source, quoted=True)
+        return exp.select(*columns).from_(table).order_by(_col(SOURCE_ROW))
 
     def published(self, source: str) -> exp.Select:
         columns = [exp.column(c, quoted=True) for c in self.published_columns]
-        return exp.select(*columns).from_(exp.to_table(source, quoted=True)).where(_passes())
+        return (
+            exp.select(self._source_row(), *columns)
+            .from_(exp.to_table(source, quoted=True))
+            .where(_passes())
+        )
 
     def quarantined(self, source: str) -> exp.Select:
-        columns = [exp.column(SOURCE_ROW, quoted=True), exp.column(REASONS, quoted=True)]
-        table = exp.to_table(source, quoted=True)
-        return exp.select(*columns).from_(table).where(exp.not_(_passes())).order_by(SOURCE_ROW)
+        return self.reasons(source).where(exp.not_(_passes()))
 
 
 def _passes() -> exp.Expr:
@@ -121,26 +137,21 @@ class _Compiler:
         return exp.Case(ifs=[exp.If(this=exp.In(this=code, expressions=allowed), true=code)])
 
     def modulus_11_valid(self, digits: exp.Expr) -> exp.Expr:
+        """(11 - weighted sum mod 11) mod 11 is the check digit: 11 becomes 0, and 10, which no
+        valid number has, matches no digit."""
         weighted: exp.Expr = exp.Literal.number(0)
         for position, weight in enumerate(MODULUS_11_WEIGHTS, start=1):
             term = exp.Mul(
                 this=self.engine.digit_at(digits, position), expression=exp.Literal.number(weight)
             )
             weighted = exp.Add(this=weighted, expression=term)
+        eleven = exp.Literal.number(11)
         check = exp.Sub(
-            this=exp.Literal.number(11),
-            expression=exp.Mod(this=exp.Paren(this=weighted), expression=exp.Literal.number(11)),
+            this=eleven,
+            expression=exp.Mod(this=exp.Paren(this=weighted), expression=eleven.copy()),
         )
-        expected = exp.Case(
-            ifs=[
-                exp.If(
-                    this=exp.EQ(this=check, expression=exp.Literal.number(11)),
-                    true=exp.Literal.number(0),
-                )
-            ],
-            default=check,
-        )
-        return exp.EQ(this=exp.Paren(this=expected), expression=self.engine.digit_at(digits, 10))
+        expected = exp.Mod(this=exp.Paren(this=check), expression=eleven.copy())
+        return exp.EQ(this=expected, expression=self.engine.digit_at(digits, 10))
 
     def field_reasons(self, field: FieldSpec) -> list[exp.Expr]:
         raw, typed = _col(f"raw__{field.name}"), _col(field.name)
@@ -162,7 +173,7 @@ class _Compiler:
                 bad_type,
                 exp.and_(
                     exp.Not(this=exp.Is(this=typed, expression=exp.Null())),
-                    exp.Not(this=self.modulus_11_valid(typed)),
+                    exp.Not(this=_col(_modulus_11(field))),
                 ),
             )
         if code is not None:
@@ -213,30 +224,42 @@ class _Compiler:
         return exp.Case(ifs=ifs)
 
 
+def _modulus_11(field: FieldSpec) -> str:
+    return f"{field.name}__modulus_11"
+
+
+def _joined(engine: Engine, reasons: list[exp.Expr]) -> exp.Expr:
+    """The row's reasons, joined only for rows that fail a rule: most rows pass, and testing the
+    conditions is much cheaper than building a text from every one of them."""
+    fails = exp.or_(*(r.args["ifs"][0].this for r in reasons))
+    joined = engine.join_reasons(reasons)
+    return exp.Case(ifs=[exp.If(this=fails, true=joined)], default=exp.Literal.string(""))
+
+
 def compile_standardise(
     spec: DatasetSpec, mapping: FeedMapping, engine: Engine, period: Period, pads: HmacPads
 ) -> StandardiseQuery:
     """Build the one-pass query over the staged table."""
     compiler = _Compiler(spec, mapping, engine)
-    row = exp.Add(this=engine.row_number_column(), expression=exp.Literal.number(1))
     raws = [compiler.raw(f).as_(f"raw__{f.name}", quoted=True) for f in spec.fields]
-    step1 = exp.select(row.as_(SOURCE_ROW, quoted=True), *raws).from_(
-        exp.to_table(STAGED_TABLE, quoted=True)
-    )
+    step1 = exp.select(*raws).from_(exp.to_table(STAGED_TABLE, quoted=True))
     typed = [compiler.typed(f).as_(f.name, quoted=True) for f in spec.fields]
     raw_columns = [_col(f"raw__{f.name}") for f in spec.fields]
-    step2 = exp.select(_col(SOURCE_ROW), *raw_columns, *typed).from_(step1.subquery("raw_rows"))
+    step2 = exp.select(*raw_columns, *typed).from_(step1.subquery("raw_rows"))
+    nhs = spec.nhs_number_field
+    if nhs is not None:  # the Modulus 11 test, once per row for both the reason and person_id
+        valid = compiler.modulus_11_valid(_col(nhs.name)).as_(_modulus_11(nhs), quoted=True)
+        step2 = exp.select("*", valid).from_(step2.subquery("typed_rows"))
     reasons = [r for f in spec.fields for r in compiler.field_reasons(f)] + compiler.row_reasons(
         period
     )
-    outputs: list[exp.Expr] = [_col(SOURCE_ROW)]
-    published: list[str] = [SOURCE_ROW]
-    nhs = spec.nhs_number_field
+    outputs: list[exp.Expr] = []
+    published: list[str] = []
     for field in spec.fields:
         if field is nhs:
             valid = exp.and_(
                 exp.Not(this=exp.Is(this=_col(field.name), expression=exp.Null())),
-                compiler.modulus_11_valid(_col(field.name)),
+                _col(_modulus_11(field)),
             )
             person = exp.Case(
                 ifs=[exp.If(this=valid, true=engine.hmac_sha256(_col(field.name), pads))]
@@ -246,10 +269,12 @@ def compile_standardise(
         else:
             outputs.append(_col(field.name))
             published.append(field.name)
-    joined = engine.join_reasons(reasons)
+    joined = _joined(engine, reasons)
     summary = compiler.summary_row()
     if summary is not None:
         joined = exp.Coalesce(this=summary, expressions=[joined])
     outputs.append(joined.as_(REASONS, quoted=True))
-    query = exp.select(*outputs).from_(step2.subquery("typed_rows"))
-    return StandardiseQuery(query=query, published_columns=tuple(published))
+    query = exp.select(*outputs).from_(step2.subquery("checked_rows"))
+    return StandardiseQuery(
+        query=query, published_columns=tuple(published), row_number=engine.row_number_column()
+    )

@@ -2,9 +2,11 @@
 
 The file has already been received (landed in the raw zone and recorded; see
 ``acquire/intake.py``). Order matters for "nothing is half-published": every check that can refuse
-the file runs first, against the engine's staged copy, before anything is written. Only then are
-the Parquet files written under temporary names and renamed, and finally the version pointer
-flipped in one transaction with the audit event.
+the file runs first, while the engine reads the file into the checked table, before anything is
+written. Only then are the Parquet files written under temporary names and renamed, and finally
+the version pointer flipped in one transaction with the audit event. The file is read straight
+into the checked table (the staged table is a view of it), so it is parsed once and only the typed
+rows are held.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -20,7 +23,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlglot import exp
 
-from carehub.errors import DataContractError
+from carehub.errors import CarehubError, DataContractError
 from carehub.governance.actors import Actor
 from carehub.governance.audit import AuditLog
 from carehub.model.datasets import DatasetSpec
@@ -235,29 +238,24 @@ class Standardiser:
         pads: HmacPads,
         progress: ProgressReport = no_progress,
     ) -> tuple[Period, StandardiseQuery, _Checked]:
-        """Stage the file, work out the period, run the one-pass query and count the results."""
+        """Read the file (a view: parsed once, by the one-pass query), work out the period, run
+        the query into the checked table and count the results."""
         progress(0.2, "reading rows")
-        self._stage(session, profile)
-        self._require_rows(session, profile)
-        period = period or self._infer_period(session, spec, mapping, profile)
-        query = compile_standardise(spec, mapping, self.engine, period, pads)
-        progress(0.4, "checking rows")
-        session.stage(CHECKED_TABLE, query.query)
+        with _readable(profile):
+            scan = self.engine.scan_csv(
+                profile.path, delimiter=profile.delimiter, encoding="utf-8", columns=profile.columns
+            )
+            session.view(STAGED_TABLE, exp.select("*").from_(scan))
+            self._require_rows(session, profile)
+            period = period or self._infer_period(session, spec, mapping, profile)
+            query = compile_standardise(spec, mapping, self.engine, period, pads)
+            progress(0.4, "checking rows")
+            session.stage(CHECKED_TABLE, query.query)
         return period, query, self._count(session)
 
-    def _stage(self, session: EngineSession, profile: SourceFile) -> None:
-        scan = self.engine.scan_csv(
-            profile.path, delimiter=profile.delimiter, encoding="utf-8", columns=profile.columns
-        )
-        try:
-            session.stage(STAGED_TABLE, exp.select("*").from_(scan))
-        except Exception as exc:  # the engine's parser names the line; say it in our words
-            problem, hint = _csv_problem(str(exc), profile)
-            raise DataContractError(f"{profile.original.name}: {problem}", hint=hint) from exc
-
     def _require_rows(self, session: EngineSession, profile: SourceFile) -> None:
-        count = session.rows(exp.select(exp.func("count", exp.Star())).from_(STAGED_TABLE))[0][0]
-        if count == 0:
+        first = exp.select(exp.Literal.number(1)).from_(STAGED_TABLE).limit(1)
+        if not session.rows(first):
             raise DataContractError(
                 f"{profile.original.name}: the file has a header but no data rows",
                 hint="export the file again with its rows",
@@ -446,6 +444,18 @@ def _csv_problem(error: str, profile: SourceFile) -> tuple[str, str]:
         f"the file cannot be read as CSV ({_without_values(first_line[:200])})",
         "check that every line has the same number of columns and quotes are closed",
     )
+
+
+@contextmanager
+def _readable(profile: SourceFile) -> Iterator[None]:
+    """Turn the engine's CSV parse errors, raised wherever it reads the file, into a refusal."""
+    try:
+        yield
+    except CarehubError:
+        raise
+    except Exception as exc:  # the engine's parser names the line; say it in our words
+        problem, hint = _csv_problem(str(exc), profile)
+        raise DataContractError(f"{profile.original.name}: {problem}", hint=hint) from exc
 
 
 def _without_values(message: str) -> str:

@@ -26,6 +26,11 @@ class Workspace:
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
+    @property
+    def spill(self) -> Path:
+        """Where the engine spills a large ingest past its memory limit (created when needed)."""
+        return self.home / "scratch" / "spill"
+
     def mapping_path(self, org: str, dataset: str) -> Path:
         return self.mappings / org / f"{dataset}.yaml"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from carehub.errors import ConfigurationError
 from carehub.store.engines.base import Engine, EngineSession, HmacPads
 from carehub.store.engines.duckdb import DuckDBEngine
@@ -9,7 +11,8 @@ from carehub.store.engines.duckdb import DuckDBEngine
 __all__ = ["Engine", "EngineSession", "HmacPads", "make_engine"]
 
 
-def make_engine(name: str) -> Engine:
+def make_engine(name: str, spill: Path | None = None) -> Engine:
+    """The named engine; ``spill`` is a folder for what a large ingest does not keep in memory."""
     if name == "duckdb":
-        return DuckDBEngine()
+        return DuckDBEngine(spill)
     raise ConfigurationError(f"unknown engine {name!r}", hint="set CAREHUB_ENGINE=duckdb")

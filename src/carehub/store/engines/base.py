@@ -49,6 +49,10 @@ class EngineSession(Protocol):
         """Materialise ``query`` as a temporary table ``name``, keeping row order."""
         ...
 
+    def view(self, name: str, query: exp.Expr) -> None:
+        """Name ``query`` as a temporary view ``name``: read afresh by every query that uses it."""
+        ...
+
     def copy_to_parquet(self, query: exp.Query, path: Path) -> int:
         """Write the query's rows to one Parquet file; return the number of rows."""
         ...
@@ -58,7 +62,9 @@ class Engine(Protocol):
     name: str
     dialect: str
 
-    def session(self, *, ingest: bool = False) -> AbstractContextManager[EngineSession]: ...
+    def session(self, *, ingest: bool = False) -> AbstractContextManager[EngineSession]:
+        """A connection; an ingest session has a bounded memory and may spill to disk."""
+        ...
 
     def scan_csv(
         self, path: Path, *, delimiter: str, encoding: str, columns: Sequence[str] | None = None

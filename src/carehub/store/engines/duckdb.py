@@ -16,6 +16,9 @@ DIALECT = "duckdb"
 # DuckDB 2.0 turns TRY_CAST over read_csv columns into a hard cast (duckdb/duckdb#23818); a test
 # in tests/integration fails when the workaround stops being needed or stops working.
 INGEST_SETTINGS = ("SET disabled_optimizers='type_pushdown'",)
+# Issue 4: a 10-million-row file is ingested in under 2 GB. Past this, DuckDB spills the checked
+# table to the spill folder (its default, 80% of RAM, would let one submission take the machine).
+INGEST_MEMORY_LIMIT = "1GB"
 
 
 def _sql(query: exp.Expr) -> str:
@@ -70,6 +73,15 @@ class DuckDBSession:
         )
         self.connection.execute(_sql(create))
 
+    def view(self, name: str, query: exp.Expr) -> None:
+        create = exp.Create(
+            this=exp.to_table(name, quoted=True),
+            kind="VIEW",
+            expression=query,
+            properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+        )
+        self.connection.execute(_sql(create))
+
     def copy_to_parquet(self, query: exp.Query, path: Path) -> int:
         copy = exp.Copy(
             this=query.subquery(),
@@ -88,6 +100,9 @@ class DuckDBEngine:
     name = "duckdb"
     dialect = DIALECT
 
+    def __init__(self, spill: Path | None = None) -> None:
+        self.spill = spill  # where ingest sessions spill past their memory limit
+
     @contextmanager
     def session(self, *, ingest: bool = False) -> Iterator[DuckDBSession]:
         connection = duckdb.connect(":memory:")
@@ -95,6 +110,9 @@ class DuckDBEngine:
             if ingest:
                 for statement in INGEST_SETTINGS:
                     connection.execute(statement)
+                connection.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
+                if self.spill is not None:
+                    connection.execute("SET temp_directory = ?", [str(self.spill)])
             yield DuckDBSession(connection)
         finally:
             connection.close()
