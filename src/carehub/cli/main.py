@@ -601,6 +601,110 @@ def audit_verify(as_json: JsonOption = False) -> None:
     message(f"audit log intact: {report.events} events, last hash {report.last_hash}")
 
 
+# --- keys ------------------------------------------------------------------------------------
+
+keys_app = typer.Typer(
+    help="The pseudonymisation key: its id (never the key) and its rotation.",
+    no_args_is_help=True,
+)
+app.add_typer(keys_app, name="keys")
+OPERATIONS_DOC = "docs/operations.md"
+
+
+@keys_app.command("status")
+@handles_errors
+def keys_status(user: UserOption = None, as_json: JsonOption = False) -> None:
+    """Show the pseudonymisation key's id and permissions, and which key made each version.
+
+    Counts the current published versions by the id of the key that pseudonymised them: a
+    rotation is complete when every one carries the current key's id. The key itself is never
+    shown."""
+    hub = platform()
+    hub.check_ready()
+    status = hub.key_status(acting(hub, user))
+    if as_json:
+        emit_json(status)
+        return
+    rotation = status.rotation
+    access = "owner only" if status.owner_only else "NOT owner only: run chmod 600"
+    typer.echo(f"key {status.key_id} in {status.key_file} (mode {status.mode}, {access})")
+    typer.echo(f"current published versions by key: {rotation.versions}")
+    for key, count in rotation.versions_by_key.items():
+        typer.echo(f"  {count:>7}  {key}{'  (current key)' if key == status.key_id else ''}")
+    if rotation.complete:
+        typer.echo("rotation complete: every current version was made under the current key")
+    else:
+        typer.echo(
+            f"rotation incomplete: {rotation.stale} current version(s) were made under an older "
+            "key (or record none); until they are re-pseudonymised, their person_ids do not "
+            "link with the others"
+        )
+        for count, what in (
+            (rotation.waiting, "waiting: run `carehub worker --once` or let the workers run"),
+            (rotation.failed, "failed: see `carehub jobs list`, then `carehub jobs retry JOB`"),
+            (rotation.unqueued, "have no job: run `carehub keys rotate --resume`"),
+        ):
+            if count:
+                typer.echo(f"  {count:>7}  {what}")
+    for retired in status.retired:
+        typer.echo(
+            f"retired key {retired.file} (mode {retired.mode}): destroy it once the rotation "
+            f"is complete ({OPERATIONS_DOC})"
+        )
+
+
+@keys_app.command("rotate")
+@handles_errors
+def keys_rotate(
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Write no new key: queue jobs for the current versions still under an older "
+            "key that have none waiting (after a failure or a late submission).",
+        ),
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Rotate the pseudonymisation key (admins only).
+
+    Writes a new key, moves the old one to the retired folder beside it (owner-only) for you to
+    destroy once the rotation is complete, and queues a job per current published version that
+    re-pseudonymises it from its raw file under the new key, as a new version (as-of reads still
+    show the old). Stop the workers first; see docs/operations.md."""
+    hub = platform()
+    hub.check_ready()
+    actor = acting(hub, user)
+    if not (yes or resume):
+        typer.confirm(
+            "Write a new pseudonymisation key and re-pseudonymise every current version?",
+            abort=True,
+        )
+    report = hub.rotate_key(actor, resume=resume)
+    if as_json:
+        emit_json(report)
+        return
+    if report.retired is not None:
+        message(
+            f"new pseudonymisation key {report.key_id}; the old key {report.previous_key_id} "
+            f"is kept, owner-only, in {report.retired}"
+        )
+    message(f"{report.jobs_queued} re-pseudonymisation job(s) queued, one per current version")
+    if report.complete:
+        message("rotation complete: every current version is under the new key")
+    else:
+        message(
+            "until they have run (`carehub worker --once`, or the running workers), person_ids "
+            "under the old key do not link with the new: follow with `carehub keys status`"
+        )
+    message(
+        "when `carehub keys status` says complete: re-run the KPIs (`carehub metrics run`) and "
+        f"destroy the retired key file ({OPERATIONS_DOC})"
+    )
+
+
 @app.command()
 @handles_errors
 def serve(

@@ -40,7 +40,7 @@ from carehub.store.db import Database, now_utc
 from carehub.store.engines import Engine, EngineSession, HmacPads
 from carehub.store.lake import Lake, sha256_of
 from carehub.store.tables import Submission
-from carehub.store.versions import publish
+from carehub.store.versions import current_publication, publish
 
 CHECKED_TABLE = "checked"
 TOP_REASONS = 10
@@ -161,6 +161,22 @@ class _Checked:
     reasons: Counter[str]
 
 
+@dataclass(frozen=True)
+class _Target:
+    """Where a run publishes: which submission, under which mapping, period and key, and whether
+    it is a new version of an already published submission."""
+
+    submission_id: int
+    mapping: FeedMapping
+    period: Period
+    key_id: str
+    republish: bool
+
+
+class _NoLongerCurrent(Exception):
+    """A submission to re-publish was superseded meanwhile: its new version must not go live."""
+
+
 class Standardiser:
     def __init__(self, database: Database, lake: Lake, engine: Engine, audit: AuditLog) -> None:
         self.database, self.lake, self.engine, self.audit = database, lake, engine, audit
@@ -186,6 +202,45 @@ class Standardiser:
         progress: ProgressReport = no_progress,
     ) -> Receipt:
         """Check, standardise and publish a received submission; refusals raise before writing."""
+        return self._run(
+            actor, submission_id, spec, mapping, profile, period, pads, progress, republish=False
+        )
+
+    def republish(
+        self,
+        actor: Actor,
+        submission_id: int,
+        spec: DatasetSpec,
+        mapping: FeedMapping,
+        profile: SourceFile,
+        period: Period,
+        pads: HmacPads,
+        progress: ProgressReport = no_progress,
+    ) -> Receipt | None:
+        """Run a published submission again from its raw file, pseudonymised under ``pads``,
+        into new files named after the key's id, and publish them as a new version of the same
+        submission. The earlier version's files stay, for as-of reads. Returns None, publishing
+        nothing, if the submission is no longer the current version of its period."""
+        try:
+            return self._run(
+                actor, submission_id, spec, mapping, profile, period, pads, progress, republish=True
+            )
+        except _NoLongerCurrent:
+            return None
+
+    def _run(
+        self,
+        actor: Actor,
+        submission_id: int,
+        spec: DatasetSpec,
+        mapping: FeedMapping,
+        profile: SourceFile,
+        period: Period | None,
+        pads: HmacPads,
+        progress: ProgressReport,
+        *,
+        republish: bool,
+    ) -> Receipt:
         with self.engine.session(ingest=True) as session:
             period, query, checked = self._check(
                 session, spec, mapping, profile, period, pads, progress
@@ -193,9 +248,8 @@ class Standardiser:
             if (refusal := self._none_passed(checked, profile, period)) is not None:
                 raise refusal
             progress(0.7, "writing the standard zone")
-            return self._write_and_publish(
-                actor, session, query, submission_id, mapping, period, checked
-            )
+            target = _Target(submission_id, mapping, period, pads.key_id, republish)
+            return self._write_and_publish(actor, session, query, target, checked)
 
     def trial(
         self,
@@ -337,22 +391,21 @@ class Standardiser:
         actor: Actor,
         session: EngineSession,
         query: StandardiseQuery,
-        submission_id: int,
-        mapping: FeedMapping,
-        period: Period,
+        target: _Target,
         checked: _Checked,
     ) -> Receipt:
-        dataset, org = mapping.dataset, mapping.organisation
-        standard = self.lake.standard_path(dataset, org, str(period), submission_id)
-        quarantine = self.lake.quarantine_path(dataset, submission_id)
+        dataset, org = target.mapping.dataset, target.mapping.organisation
+        tag = target.key_id if target.republish else None
+        standard = self.lake.standard_path(
+            dataset, org, str(target.period), target.submission_id, tag
+        )
+        quarantine = self.lake.quarantine_path(dataset, target.submission_id, tag)
         try:
             with self.lake.staging(standard) as temporary:
                 session.copy_to_parquet(query.published(CHECKED_TABLE), temporary)
             with self.lake.staging(quarantine) as temporary:
                 session.copy_to_parquet(query.quarantined(CHECKED_TABLE), temporary)
-            published, superseded = self._flip(
-                actor, submission_id, mapping, period, standard, quarantine, checked
-            )
+            published, superseded = self._flip(actor, target, standard, quarantine, checked)
         except Exception:
             self.lake.discard(standard, quarantine)
             raise
@@ -366,42 +419,52 @@ class Standardiser:
     def _flip(
         self,
         actor: Actor,
-        submission_id: int,
-        mapping: FeedMapping,
-        period: Period,
+        target: _Target,
         standard: Path,
         quarantine: Path,
         checked: _Checked,
     ) -> tuple[Submission, int | None]:
         at = now_utc()
+        period = str(target.period)
         with self.database.session() as session:
-            row = session.get_one(Submission, submission_id)
+            row = session.get_one(Submission, target.submission_id)
+            previous_key_id = row.key_id
+            if target.republish:
+                current = current_publication(session, row.dataset, row.org_code, period, lock=True)
+                if current is None or current.submission_id != row.id:
+                    raise _NoLongerCurrent
             row.state = "published"
-            row.period = str(period)
-            row.mapping_version = mapping.version
+            row.period = period
+            row.mapping_version = target.mapping.version
             row.rows_read = checked.rows_read
             row.reasons = json.dumps(dict(checked.reasons.most_common(TOP_REASONS)))
             row.rows_published = checked.rows_published
             row.rows_quarantined = checked.rows_read - checked.rows_published
             row.standard_path = self.lake.relative(standard)
             row.quarantine_path = self.lake.relative(quarantine)
+            row.key_id = target.key_id
             old = publish(session, row, at)
-            if old is not None:
+            superseded = old.id if old is not None and old.id != row.id else None
+            if old is not None and superseded is not None:
                 old.state = "superseded"
+            detail: dict[str, str | int | None] = {
+                "period": period,
+                "mapping_version": target.mapping.version,
+                "rows_published": checked.rows_published,
+                "rows_quarantined": row.rows_quarantined,
+                "superseded": superseded,
+                "key_id": target.key_id,
+            }
+            if target.republish:
+                detail["previous_key_id"] = previous_key_id
             self.audit.record(
                 session,
                 actor,
-                "submission.published",
-                f"submission/{submission_id}",
-                detail={
-                    "period": str(period),
-                    "mapping_version": mapping.version,
-                    "rows_published": checked.rows_published,
-                    "rows_quarantined": row.rows_quarantined,
-                    "superseded": old.id if old else None,
-                },
+                "submission.repseudonymised" if target.republish else "submission.published",
+                f"submission/{target.submission_id}",
+                detail=detail,
             )
-            return row, old.id if old else None
+            return row, superseded
 
 
 # DuckDB's CSV errors: "CSV Error on Line: N", then the line itself, then what was wrong.

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from carehub.errors import Conflict, NotFound
@@ -254,6 +254,22 @@ class JobQueue:
         query = select(Job).where(Job.submission_id == submission_id).order_by(Job.id.desc())
         job = session.scalars(query.limit(1)).first()
         return JobInfo.of(job) if job else None
+
+    def latest_by_submission(self, session: Session, kind: str) -> dict[int, JobInfo]:
+        """The latest job of ``kind`` of every submission that has one."""
+        query = select(Job).where(Job.kind == kind, Job.submission_id.is_not(None))
+        return {
+            job.submission_id: JobInfo.of(job)
+            for job in session.scalars(query.order_by(Job.id))
+            if job.submission_id is not None
+        }
+
+    def unfinished(self, session: Session, kind: str) -> int:
+        """How many jobs of ``kind`` are queued or running."""
+        query = select(func.count()).where(
+            Job.kind == kind, Job.state.in_([JobState.QUEUED, JobState.RUNNING])
+        )
+        return session.scalar(query) or 0
 
     def recent(self, limit: int = 50) -> list[JobInfo]:
         with self.database.session() as session:

@@ -54,12 +54,16 @@ class Lake:
     def raw_path(self, sha256: str) -> Path:
         return self.root / Zone.RAW / sha256[:2] / sha256
 
-    def standard_path(self, dataset: str, org: str, period: str, submission_id: int) -> Path:
+    def standard_path(
+        self, dataset: str, org: str, period: str, submission_id: int, tag: str | None = None
+    ) -> Path:
+        """``tag`` names a later version of the same submission (re-pseudonymised under a new
+        key: the key's id), so that the earlier version's file stays for as-of reads."""
         folder = self.root / Zone.STANDARD / dataset / f"org={org}" / f"period={period}"
-        return folder / f"{submission_id}.parquet"
+        return folder / _file_name(submission_id, tag)
 
-    def quarantine_path(self, dataset: str, submission_id: int) -> Path:
-        return self.root / Zone.QUARANTINE / dataset / f"{submission_id}.parquet"
+    def quarantine_path(self, dataset: str, submission_id: int, tag: str | None = None) -> Path:
+        return self.root / Zone.QUARANTINE / dataset / _file_name(submission_id, tag)
 
     def relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
@@ -114,3 +118,7 @@ class Lake:
         for path in paths:
             if path is not None and path.is_file():
                 path.unlink()
+
+
+def _file_name(submission_id: int, tag: str | None) -> str:
+    return f"{submission_id}-{tag}.parquet" if tag else f"{submission_id}.parquet"

@@ -73,6 +73,7 @@ class Submission(Base):
     hint: Mapped[str | None] = mapped_column(Text)  # what the sender should do about it
     reasons: Mapped[str | None] = mapped_column(Text)  # JSON: quarantine reason code -> rows
     warnings: Mapped[str | None] = mapped_column(Text)  # JSON: what the sender should know
+    key_id: Mapped[str | None] = mapped_column(String(16))  # the pseudonymisation key's id
 
 
 class Publication(Base):
@@ -88,6 +89,10 @@ class Publication(Base):
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
     published_at: Mapped[datetime] = mapped_column(DateTime)
     superseded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The version's own file and key: a submission re-pseudonymised under a new key is published
+    # again from a new file, and an as-of read must still find the file that was current then.
+    standard_path: Mapped[str | None] = mapped_column(String(500))
+    key_id: Mapped[str | None] = mapped_column(String(16))
 
 
 class CurrentVersion(Base):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from carehub.store.tables import CurrentVersion, Publication, Submission
@@ -29,7 +29,8 @@ class PublishedVersion:
 def publish(session: Session, submission: Submission, at: datetime) -> Submission | None:
     """Make ``submission`` current; return the submission it superseded, if any."""
     key = (submission.dataset, submission.org_code, submission.period)
-    pointer = session.get(CurrentVersion, key)
+    # Held until the transaction ends: two publications of one period never both supersede it.
+    pointer = session.get(CurrentVersion, key, with_for_update=True)
     superseded: Submission | None = None
     if pointer is not None:
         old = session.get_one(Publication, pointer.publication_id)
@@ -41,6 +42,8 @@ def publish(session: Session, submission: Submission, at: datetime) -> Submissio
         period=submission.period,
         submission_id=submission.id,
         published_at=at,
+        standard_path=submission.standard_path,
+        key_id=submission.key_id,
     )
     session.add(publication)
     session.flush()
@@ -78,8 +81,45 @@ def current_versions(
             org_code=pub.org_code,
             period=pub.period,
             submission_id=sub.id,
-            standard_path=sub.standard_path or "",
+            # Versions published before migration 0004 had their path copied from submissions.
+            standard_path=pub.standard_path or sub.standard_path or "",
             published_at=pub.published_at,
         )
         for pub, sub in session.execute(query).all()
     ]
+
+
+def current_publication(
+    session: Session, dataset: str, org: str, period: str, *, lock: bool = False
+) -> Publication | None:
+    """The current version of (dataset, organisation, period); ``lock`` holds its pointer until
+    the transaction ends, so that no other publication flips it meanwhile (PostgreSQL)."""
+    query = select(CurrentVersion).where(
+        CurrentVersion.dataset == dataset,
+        CurrentVersion.org_code == org,
+        CurrentVersion.period == period,
+    )
+    pointer = session.scalars(query.with_for_update() if lock else query).first()
+    return session.get(Publication, pointer.publication_id) if pointer else None
+
+
+def current_versions_by_key(session: Session) -> dict[str | None, int]:
+    """How many current versions (of every dataset) each pseudonymisation key made; None counts
+    versions published before key ids were recorded."""
+    query = (
+        select(Publication.key_id, func.count())
+        .join(CurrentVersion, CurrentVersion.publication_id == Publication.id)
+        .group_by(Publication.key_id)
+    )
+    return {key: count for key, count in session.execute(query).all()}
+
+
+def current_not_under(session: Session, key_id: str) -> list[int]:
+    """The submissions whose current versions were not made under ``key_id`` (or say no key)."""
+    query = (
+        select(Publication.submission_id)
+        .join(CurrentVersion, CurrentVersion.publication_id == Publication.id)
+        .where(or_(Publication.key_id.is_(None), Publication.key_id != key_id))
+        .order_by(Publication.submission_id)
+    )
+    return list(session.scalars(query))

@@ -16,6 +16,8 @@ from typing import Any, Protocol
 
 from sqlglot import exp
 
+from carehub.store.keys import KEY_ID_HEX_DIGITS, KEY_ID_MESSAGE
+
 HMAC_BLOCK_BYTES = 64  # SHA-256 block size (RFC 2104)
 
 
@@ -33,6 +35,13 @@ class HmacPads:
             key = hashlib.sha256(key).digest()
         block = key.ljust(HMAC_BLOCK_BYTES, b"\0")
         return cls(bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block))
+
+    @property
+    def key_id(self) -> str:
+        """The id of the key these pads come from (``store.keys.key_id``): its HMAC of a fixed
+        message, computed from the pads as RFC 2104 defines it. Safe to show and store."""
+        inner = hashlib.sha256(self.inner + KEY_ID_MESSAGE).digest()
+        return hashlib.sha256(self.outer + inner).hexdigest()[:KEY_ID_HEX_DIGITS]
 
     def __repr__(self) -> str:  # never print key material
         return "HmacPads(<redacted>)"
