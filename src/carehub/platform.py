@@ -7,6 +7,7 @@ user and records an audit event; every read of the lake goes through the governe
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 import tempfile
@@ -87,6 +88,8 @@ from carehub.store.keys import (
 from carehub.store.lake import Lake
 from carehub.store.tables import Organisation, Submission, User
 from carehub.store.workspace import Workspace
+
+LOG = logging.getLogger(__name__)
 
 __all__ = [
     "ORGANISATION_KINDS",
@@ -716,7 +719,15 @@ class Platform:
                     break
                 stop.wait(poll_seconds)
                 continue
-            self._run_claimed(job, worker, no_progress)
+            try:
+                self._run_claimed(job, worker, no_progress)
+            except Exception as exc:  # the job is marked failed; the worker goes on to the next
+                # The type only: an exception's text may quote a row value.
+                LOG.error(
+                    "job %s stopped: %s (retry it once the cause is fixed)",
+                    job.id,
+                    type(exc).__name__,
+                )
             done += 1
         return done
 

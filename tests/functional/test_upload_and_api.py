@@ -214,3 +214,29 @@ def test_the_api_refuses_missing_wrong_and_revoked_tokens(
     revoked = client.get("/api/v1/submissions", headers=headers)
     assert revoked.status_code == 401
     assert hub.submissions() == []  # nothing was received from any refused call
+
+
+def test_a_job_that_stops_is_reported_and_waits_for_a_retry(
+    client: TestClient, hub: Platform
+) -> None:
+    # A real failure of the hub, not of the file: a folder sits where the Parquet file must go.
+    blocker = hub.lake.standard_path("ed_attendance", "RAJ", "2025-01", 1)
+    blocker.mkdir(parents=True)
+    secret, _ = hub.create_token(ADMIN, "raj.submitter", "nightly ECDS", ["submit"])
+    headers = {"Authorization": f"Bearer {secret}"}
+    sent = client.post(
+        "/api/v1/submissions",
+        data={"dataset": "ed_attendance"},
+        files={"file": ("raj.csv", GOOD.encode(), "text/csv")},
+        headers=headers,
+    )
+    stopped = until_finished(client, sent.headers["location"], headers=headers)
+    assert stopped["state"] == "received"  # no verdict: the file is not to blame
+    assert stopped["job"]["state"] == "failed" and "IsADirectoryError" in stopped["job"]["error"]
+    sign_in(client, "raj.submitter")
+    page = client.get(stopped["links"]["page"]).text
+    assert "Processing stopped" in page and 'hx-trigger="every 1s"' in page
+    blocker.rmdir()
+    hub.retry_job(ADMIN, stopped["job_id"])
+    done = until_finished(client, sent.headers["location"], headers=headers)
+    assert (done["state"], done["rows_published"]) == ("published", 2)

@@ -47,10 +47,25 @@ def _jsonable(value: Any) -> Any:
     return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in data.items()}
 
 
+IN_PROGRESS = ("received", "validating")
+
+
+def has_verdict(receipt: Receipt, job: JobInfo | None) -> bool:
+    """The submission is published or rejected and its job has let go of it (the verdict is
+    written a moment before the job ends: until then a follower keeps polling)."""
+    return receipt.state not in IN_PROGRESS and (job is None or job.finished)
+
+
+def finished(receipt: Receipt, job: JobInfo | None) -> bool:
+    """Nothing more will happen without someone acting: a verdict, or a job that failed (it
+    waits for a steward's retry; the document carries the job's error)."""
+    return has_verdict(receipt, job) or (job is not None and job.state == "failed")
+
+
 def submission_document(receipt: Receipt, job: JobInfo | None) -> dict[str, Any]:
     return {
         **_jsonable(receipt),
-        "finished": receipt.state not in ("received", "validating"),
+        "finished": finished(receipt, job),
         "job": _jsonable(job) if job else None,
         "links": {
             "self": f"{API_PREFIX}/submissions/{receipt.submission_id}",

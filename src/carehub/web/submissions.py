@@ -9,11 +9,10 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from carehub.platform import Actor, JobInfo, Platform, Receipt
-from carehub.web.api import submission_document
+from carehub.web.api import has_verdict, submission_document
 from carehub.web.pages import ActorDep, PlatformDep, RendererDep, require_csrf
 
 router = APIRouter()
-IN_PROGRESS = ("received", "validating")
 STATE_TAGS = {  # NHS tag colours: what a sender should notice first
     "received": "grey",
     "validating": "blue",
@@ -28,7 +27,7 @@ def _status(platform: Platform, actor: Actor, receipt: Receipt) -> dict[str, Any
     return {
         "receipt": receipt,
         "job": job,
-        "finished": receipt.state not in IN_PROGRESS,
+        "finished": has_verdict(receipt, job),
         "tag": STATE_TAGS.get(receipt.state, "grey"),
         "reasons": platform.explain_reasons(receipt.reasons),
         "percent": round((job.progress if job else 0) * 100),
