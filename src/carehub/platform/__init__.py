@@ -1,0 +1,48 @@
+"""The facade: one `Platform` built from `Settings`; its methods are carehub's use cases.
+
+The CLI and the web app import from here and nothing below it. `hub.py` assembles the class from
+parts that each own one area: `base.py` (the workspace and its services), `tokens.py`, `keys.py`
+and `reference.py`.
+"""
+
+from __future__ import annotations
+
+from carehub.governance.actors import SYSTEM_ACTOR, Actor, Role
+from carehub.governance.audit import VerifyReport
+from carehub.governance.tokens import Scope, TokenInfo
+from carehub.metrics.runner import RunSummary
+from carehub.metrics.views import MetricView, PointView, SourceView
+from carehub.model.datasets import DatasetSpec
+from carehub.model.metrics import MetricDefinition
+from carehub.platform.base import ORGANISATION_KINDS
+from carehub.platform.hub import Platform
+from carehub.quality.coverage import FeedCoverage, MonthState
+from carehub.standardise.rotation import KeyStatus, RotationReport
+from carehub.standardise.row_rules import RowRule
+from carehub.standardise.runner import Receipt, TrialReceipt
+from carehub.store.jobs import JobInfo
+
+__all__ = [
+    "ORGANISATION_KINDS",
+    "SYSTEM_ACTOR",
+    "Actor",
+    "DatasetSpec",
+    "FeedCoverage",
+    "JobInfo",
+    "KeyStatus",
+    "MetricDefinition",
+    "MetricView",
+    "MonthState",
+    "Platform",
+    "PointView",
+    "Receipt",
+    "Role",
+    "RotationReport",
+    "RowRule",
+    "RunSummary",
+    "Scope",
+    "SourceView",
+    "TokenInfo",
+    "TrialReceipt",
+    "VerifyReport",
+]
