@@ -3,43 +3,19 @@ so that the one-pass standardisation reads them like any other file."""
 
 from __future__ import annotations
 
-import csv
 import json
-import tempfile
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow.parquet as pq
 from pyarrow import ArrowException
 
-from carehub.acquire.csv_files import CsvProfile, check_header, refuse
+from carehub.acquire.csv_files import CsvProfile, converted_csv, refuse
 from carehub.acquire.values import as_text
 from carehub.model.mappings import FeedMapping
 
 BATCH_ROWS = 50_000  # Parquet rows read at a time
-
-
-@contextmanager
-def _as_csv(
-    path: Path,
-    header: tuple[str, ...],
-    rows: Iterable[list[str]],
-    mapping: FeedMapping,
-    scratch: Path,
-) -> Iterator[CsvProfile]:
-    missing_optional = check_header(path, header, mapping)
-    fd, name = tempfile.mkstemp(suffix=".csv", dir=scratch)
-    copy = Path(name)
-    try:
-        with open(fd, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(header)
-            writer.writerows(rows)
-        kind = path.suffix.lstrip(".") or "columnar"
-        yield CsvProfile(copy, path, kind, ",", header, missing_optional, converted=True)
-    finally:
-        copy.unlink(missing_ok=True)
 
 
 def _parquet_rows(source: pq.ParquetFile, header: tuple[str, ...]) -> Iterator[list[str]]:
@@ -64,7 +40,7 @@ def parquet_table(path: Path) -> tuple[tuple[str, ...], Iterator[list[str]]]:
 @contextmanager
 def open_parquet(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[CsvProfile]:
     header, rows = parquet_table(path)
-    with _as_csv(path, header, rows, mapping, scratch) as profile:
+    with converted_csv(path, header, rows, mapping, scratch) as profile:
         yield profile
 
 
@@ -131,5 +107,5 @@ def jsonl_table(path: Path) -> tuple[tuple[str, ...], Iterator[list[str]]]:
 @contextmanager
 def open_jsonl(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[CsvProfile]:
     header, rows = jsonl_table(path)
-    with _as_csv(path, header, rows, mapping, scratch) as profile:
+    with converted_csv(path, header, rows, mapping, scratch) as profile:
         yield profile

@@ -14,7 +14,7 @@ import csv
 import re
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -268,3 +268,28 @@ def open_csv(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[CsvPro
         yield CsvProfile(
             text.path, path, text.encoding, text.delimiter, text.columns, missing_optional
         )
+
+
+@contextmanager
+def converted_csv(
+    path: Path,
+    header: tuple[str, ...],
+    rows: Iterable[list[str]],
+    mapping: FeedMapping,
+    scratch: Path,
+    kind: str | None = None,
+) -> Iterator[CsvProfile]:
+    """Check the header of a workbook's sheet, a Parquet or a JSON lines file and yield its rows
+    as a temporary UTF-8 CSV (removed afterwards), read by the same one pass as any CSV."""
+    missing_optional = check_header(path, header, mapping)
+    fd, name = tempfile.mkstemp(suffix=".csv", dir=scratch)
+    copy = Path(name)
+    try:
+        with open(fd, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(rows)
+        kind = kind or path.suffix.lstrip(".") or "columnar"
+        yield CsvProfile(copy, path, kind, ",", header, missing_optional, converted=True)
+    finally:
+        copy.unlink(missing_ok=True)

@@ -8,8 +8,6 @@ MAX_UNCOMPRESSED_BYTES, or compresses suspiciously well, is refused as a likely 
 
 from __future__ import annotations
 
-import csv
-import tempfile
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +16,7 @@ from pathlib import Path
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from carehub.acquire.csv_files import CsvProfile, check_header, refuse
+from carehub.acquire.csv_files import CsvProfile, converted_csv, refuse
 from carehub.acquire.values import as_text
 from carehub.model.mappings import FeedMapping
 
@@ -105,14 +103,5 @@ def open_xlsx(path: Path, mapping: FeedMapping, scratch: Path) -> Iterator[CsvPr
     """Check a workbook and yield its sheet as a temporary UTF-8 CSV; the copy is removed."""
     with open_workbook(path) as workbook:
         _, header, rows = sheet_table(path, workbook, mapping.sheet, mapping.header_row)
-        missing_optional = check_header(path, header, mapping)
-        fd, name = tempfile.mkstemp(suffix=".csv", dir=scratch)
-        copy = Path(name)
-        try:
-            with open(fd, "w", encoding="utf-8", newline="") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(header)
-                writer.writerows(rows)
-            yield CsvProfile(copy, path, "xlsx", ",", header, missing_optional, converted=True)
-        finally:
-            copy.unlink(missing_ok=True)
+        with converted_csv(path, header, rows, mapping, scratch, "xlsx") as profile:
+            yield profile
