@@ -15,7 +15,7 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 
 SERVER_START_TIMEOUT_SECONDS = 30
 DEFAULT_TIMEOUT_MS = 15_000
@@ -107,3 +107,14 @@ def assert_no_axe_violations(page: Page, axe_script: Path) -> None:
         f"axe-core {results['testEngine']['version']} found {len(violations)} WCAG 2.1 A/AA "
         f"violation(s) on {page.url}:\n{_describe_violations(violations)}"
     )
+
+
+@contextmanager
+def fresh_page(browser: Browser, base_url: str) -> Iterator[Page]:
+    """A page in a new browser context (no cookies shared between tests), based at the server."""
+    context = browser.new_context(base_url=base_url, locale="en-GB", timezone_id="Europe/London")
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browsing import DEFAULT_TIMEOUT_MS, serving
+from browsing import DEFAULT_TIMEOUT_MS, fresh_page, serving
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from workspaces import DEMO_PASSWORD
 
@@ -105,12 +105,6 @@ def chromium(chromium_executable: Path) -> Iterator[Browser]:
 
 @pytest.fixture
 def tab(chromium: Browser, live_server: str) -> Iterator[Page]:
-    """A page in a fresh browser context (no cookies shared between tests), based at the server."""
-    context = chromium.new_context(
-        base_url=live_server, locale="en-GB", timezone_id="Europe/London"
-    )
-    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    """A page in a fresh browser context on the demo server."""
+    with fresh_page(chromium, live_server) as page:
+        yield page

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browsing import DEFAULT_TIMEOUT_MS, assert_no_axe_violations, serving
+from browsing import assert_no_axe_violations, fresh_page, serving
 from playwright.sync_api import Browser, Page, expect
 from workspaces import make_platform
 
@@ -30,12 +30,8 @@ def dictionary_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
 
 @pytest.fixture
 def page(chromium: Browser, dictionary_server: str) -> Iterator[Page]:
-    context = chromium.new_context(base_url=dictionary_server, locale="en-GB")
-    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    with fresh_page(chromium, dictionary_server) as page:
+        yield page
 
 
 @pytest.mark.parametrize("path", ["/dictionary", f"/dictionary/{DATASET}"])

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browsing import DEFAULT_TIMEOUT_MS, assert_no_axe_violations, serving
+from browsing import assert_no_axe_violations, fresh_page, serving
 from playwright.sync_api import Browser, Page, expect
 from workspaces import ADMIN, make_platform
 
@@ -33,12 +33,8 @@ def upload_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def page(chromium: Browser, upload_server: str) -> Iterator[Page]:
-    context = chromium.new_context(base_url=upload_server, locale="en-GB")
-    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    with fresh_page(chromium, upload_server) as page:
+        yield page
 
 
 def sign_in_to_upload(page: Page) -> None:

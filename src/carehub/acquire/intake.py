@@ -99,6 +99,7 @@ class Intake:
                     "sha256": sha256,
                     "bytes": submission.byte_size,
                     "job": job.id,
+                    "backdated": received_at.isoformat() if received_at else None,
                 },
             )
             return Received(submission, job, False)
