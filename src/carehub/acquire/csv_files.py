@@ -202,7 +202,11 @@ def check_header(path: Path, columns: tuple[str, ...], mapping: FeedMapping) -> 
         by_case = len(duplicates) > len({d.casefold() for d in duplicates})
         raise refuse(
             path,
-            f"line 1 repeats column(s) {', '.join(map(repr, duplicates))}"
+            (
+                f"line 1 repeats column(s) {', '.join(map(repr, duplicates))}"
+                if not any(ch.isdigit() for name in duplicates for ch in name)
+                else f"line 1 repeats {len(duplicates)} column name(s)"  # a data row? never shown
+            )
             + (" (names that differ only in capitals are the same name)" if by_case else ""),
             "give every column a unique name",
         )

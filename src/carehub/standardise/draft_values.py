@@ -58,11 +58,14 @@ CANDIDATE_FORMATS = (
 )
 ISO_PATTERN = re.compile(
     r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?)?"
+    r"(?:Z|[+-]\d{2}:?\d{2})?"
 )
+# Anything shaped like a date, whatever follows (time, fractions, a zone): never listed.
+DATE_LIKE_PATTERN = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:\b.*)?")
 DIGITS_ONLY_WIDTHS = {"%Y%m%d%H%M%S": 14, "%Y%m%d%H%M": 12, "%Y%m%d": 8}
 PROBE_VALUES = 20  # distinct values tried before a format is read against all of them
 NHS_NUMBER_FORMAT = re.compile(ACCEPTED_FORMAT_PATTERN)
-POSTCODE_PATTERN = re.compile(r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}", re.IGNORECASE)
+POSTCODE_PATTERN = re.compile(r"[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}", re.IGNORECASE)
 INTEGER_PATTERN = re.compile(r"[+-]?\d+")
 CODE_MAX_DISTINCT = 60  # more distinct values than this and a column is not a code list
 CODE_MAX_LENGTH = 60  # a longer value is free text, never listed
@@ -164,10 +167,23 @@ class ColumnValues:
         return not (
             len(value) > CODE_MAX_LENGTH
             or NHS_NUMBER_FORMAT.fullmatch(value)
-            or POSTCODE_PATTERN.fullmatch(value)
+            or POSTCODE_PATTERN.fullmatch(value.strip())
+            or DATE_LIKE_PATTERN.fullmatch(value.strip())
             or _is_iso(value)
             or any(_reads(value, f) for f in CANDIDATE_FORMATS)
         )
+
+
+def looks_like_a_value(name: str) -> bool:
+    """A column name that looks like an NHS number, a date or a postcode: the file's first line
+    is data, not a header, and must not be shown."""
+    text = name.strip()
+    return bool(
+        NHS_NUMBER_FORMAT.fullmatch(text)
+        or POSTCODE_PATTERN.fullmatch(text)
+        or DATE_LIKE_PATTERN.fullmatch(text)
+        or _is_iso(text)
+    )
 
 
 def guess_format(counts: Counter[str]) -> FormatGuess:

@@ -19,10 +19,17 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Protocol
 
+from carehub.errors import DataContractError
 from carehub.model.datasets import DatasetSpec, FieldSpec, FieldType
 from carehub.standardise.draft_output import render_report, render_yaml
 from carehub.standardise.draft_scores import MOSTLY, Candidate, percent, score
-from carehub.standardise.draft_values import CodeBook, CodeFit, ColumnValues, code_fit
+from carehub.standardise.draft_values import (
+    CodeBook,
+    CodeFit,
+    ColumnValues,
+    code_fit,
+    looks_like_a_value,
+)
 
 HIGH, MEDIUM = 0.8, 0.55  # confidence bands of a proposal's score
 LISTED_VALUES = 30  # unmapped values listed per field, commonest first
@@ -146,7 +153,7 @@ def _assign(spec: DatasetSpec, candidates: dict[str, list[Candidate]]) -> dict[s
 def _listed(values: ColumnValues, fit: CodeFit) -> tuple[tuple[UnmappedValue, ...], int, int]:
     """The unmapped values that may be shown (commonest first, at most LISTED_VALUES), how many
     more there are, and how many of those are withheld because they do not look like codes."""
-    if not values.looks_like_codes:
+    if values.counts and not values.looks_like_codes:
         return (), len(fit.unmapped), len(fit.unmapped)
     safe = [UnmappedValue(v, n) for v, n in fit.unmapped if values.may_be_listed(v)]
     return (
@@ -285,6 +292,12 @@ def _findings(draft_fields: list[FieldDraft]) -> tuple[list[str], list[str]]:
 
 def propose_mapping(spec: DatasetSpec, organisation: str, sample: SampleTable) -> Draft:
     """Propose a feed mapping of ``sample`` to ``spec`` for ``organisation``."""
+    if any(looks_like_a_value(c) for c in sample.columns):
+        raise DataContractError(
+            f"{sample.file}: line 1 holds values (an NHS number, a date or a postcode), not "
+            "column names, so no draft is made and nothing of it is shown",
+            hint="export the file with its header row, or set header_row for a workbook",
+        )
     values = {
         column: ColumnValues([row[i] for row in sample.rows])
         for i, column in enumerate(sample.columns)

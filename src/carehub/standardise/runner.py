@@ -278,7 +278,8 @@ class Standardiser:
             rows_would_quarantine=checked.rows_read - checked.rows_published,
             reasons=reasons,
             reason_help={reason: help_for(reason) for reason in reasons},
-            already_received=earlier.id if earlier is not None else None,
+            # a refused file may be sent again: only an accepted one is "already received"
+            already_received=earlier.id if earlier and earlier.state != "rejected" else None,
             refusal=refusal.message if refusal is not None else None,
         )
 

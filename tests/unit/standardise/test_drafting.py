@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 import pytest
 import yaml
 
-from carehub.errors import UserError
+from carehub.errors import DataContractError, UserError
 from carehub.model.datasets import get_dataset
 from carehub.model.mappings import FeedMapping
 from carehub.model.yaml_loading import load_model
+from carehub.standardise.draft_values import ColumnValues
 from carehub.standardise.drafting import Confidence, Draft, propose_mapping
 
 ED = get_dataset("ed_attendance")
@@ -269,3 +270,28 @@ def test_any_column_name_survives_the_yaml(name: str) -> None:
     assert set(data) == {"organisation", "dataset", "version", "description", "fields"}
     assert data["fields"]["nhs_number"] == {"column": name}
     assert set(data["fields"]) == {"attendance_id", "nhs_number"}
+
+
+def test_a_file_without_a_header_row_is_refused_without_showing_its_first_row() -> None:
+    first_row = {"9434765919": ["9990000018"], "1985-03-02": ["1990-01-01"], "SW1A 1AA": ["X"]}
+    with pytest.raises(DataContractError) as refused:
+        propose_mapping(ED, "RAJ", table(first_row))
+    shown = refused.value.message + (refused.value.hint or "")
+    assert "line 1 holds values" in shown
+    assert not any(value in shown for value in first_row)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2024-01-05T10:00:00Z",
+        "2024-01-05T10:00:00+01:00",
+        "05/01/2024 10:00:00.000",
+        "EC1A  1BB",
+        "9434765919",
+        "943 476 5919",
+    ],
+)
+def test_values_that_look_like_dates_postcodes_or_nhs_numbers_are_never_listed(value: str) -> None:
+    assert not ColumnValues([value]).may_be_listed(value)
+    assert ColumnValues(["Dx01"]).may_be_listed("Dx01")  # a local code is
