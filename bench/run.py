@@ -66,6 +66,8 @@ def run(months: int, seed: int, root: Path) -> dict[str, object]:
         hub.add_organisation(ADMIN, org["ods_code"], org["name"], org["kind"])
     for mapping in manifest.mappings:
         hub.install_mapping(ADMIN, root / "synth" / mapping)
+    for agreement in manifest.agreements:
+        hub.adopt_agreement(ADMIN, root / "synth" / agreement, "benchmark")
     receipts, refused = timed(
         "submit_all", seconds, lambda: submit_all(hub, manifest, root / "synth")
     )

@@ -104,16 +104,22 @@ def demo_platform(
     tmp_path_factory: pytest.TempPathFactory, synth_ics: tuple[Path, Manifest]
 ) -> Platform:
     """A workspace with the synthetic ICS submitted and the KPIs computed, shared by read-only
-    functional and browser tests. Users: analyst / viewer / raj.submitter (password below)."""
+    functional and browser tests, under the synthetic ICS's agreements. Users: analyst, viewer
+    and steward (HUB), raj.analyst, icb.analyst and raj.submitter (password below)."""
     folder, manifest = synth_ics
     hub = make_platform(tmp_path_factory.mktemp("demo") / "home")
     for org in manifest.organisations:
         hub.add_organisation(ADMIN, org["ods_code"], org["name"], org["kind"])
     for mapping in manifest.mappings:
         hub.install_mapping(ADMIN, folder / mapping)
+    for agreement in manifest.agreements:
+        hub.adopt_agreement(ADMIN, folder / agreement, "Test Signatory")
     for username, org, role in (
         ("analyst", "HUB", Role.ANALYST),
         ("viewer", "HUB", Role.VIEWER),
+        ("steward", "HUB", Role.STEWARD),
+        ("raj.analyst", "RAJ", Role.ANALYST),
+        ("icb.analyst", "QH8", Role.ANALYST),
         ("raj.submitter", "RAJ", Role.SUBMITTER),
     ):
         hub.add_user(ADMIN, username, DEMO_PASSWORD, org, role, username.title())

@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import MetaData, create_engine, select
 
 from carehub.governance.actors import SYSTEM_ACTOR, Actor, Role
+from carehub.model.agreements import AgreementSpec
 from carehub.platform import Platform
 from carehub.settings import Settings
 
@@ -21,6 +22,51 @@ def make_platform(home: Path, database_url: str | None = None) -> Platform:
     platform.init()
     platform.add_organisation(SYSTEM_ACTOR, TRUST[0], TRUST[1], "trust")
     return platform
+
+
+AGREEMENT_TEXT = {  # the protocol elements a test agreement must carry
+    "legal_basis": "UK GDPR Article 6(1)(e) and Article 9(2)(h)",
+    "data_quality": "Monthly, mapped to the common data model.",
+    "security": "Encrypted at rest and in transit.",
+    "retention": "Eight years, then destroyed.",
+    "individuals_rights": "Privacy notices describe the sharing; opt-outs apply.",
+    "sanctions": "Breaches suspend access.",
+}
+
+
+def agreement_spec(agreement_id: str, **fields: object) -> AgreementSpec:
+    """A complete agreement: ``fields`` give at least purpose, providers, recipients, datasets
+    and level; the protocol text and dates (2024 to 2030) have defaults."""
+    document = {
+        "id": agreement_id,
+        "title": f"Test agreement {agreement_id}",
+        "purpose_description": "Used by the tests of carehub's governance.",
+        **AGREEMENT_TEXT,
+        "starts_on": "2024-01-01",
+        "review_on": "2029-01-01",
+        "ends_on": "2030-01-01",
+        **fields,
+    }
+    return AgreementSpec.model_validate(document)
+
+
+def put_in_force(platform: Platform, spec: AgreementSpec) -> None:
+    """Add the agreement and record every party's signature (as a hub admin would)."""
+    platform.register.add(ADMIN, spec)
+    platform.record_paper_signatures(ADMIN, spec.id, "Test Signatory")
+
+
+def grant_kpi_computation(platform: Platform, providers: tuple[str, ...] = ("RAJ",)) -> None:
+    """The hub may compute the KPIs from the providers' ED attendances."""
+    spec = agreement_spec(
+        "ISA-TEST-KPI",
+        purpose="kpi_computation",
+        providers=list(providers),
+        recipients=["HUB"],
+        datasets=[{"dataset": "ed_attendance"}],
+        level="pseudonymised",
+    )
+    put_in_force(platform, spec)
 
 
 RECORDS_OF_RECEIPT = ("submissions", "jobs", "audit_events")  # a refused file is still recorded

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 from workspaces import snapshot
@@ -65,6 +66,36 @@ def assert_kept_and_rejected(home: Path, path: Path, expected: str) -> None:
     assert state == "rejected" and expected in error and hint
 
 
+KPI_AGREEMENT = {
+    "id": "ISA-KPI-001",
+    "title": "KPI computation by the hub",
+    "purpose": "kpi_computation",
+    "purpose_description": "The hub computes the shared KPIs from pseudonymised rows.",
+    "legal_basis": "UK GDPR Article 6(1)(e) and Article 9(2)(h)",
+    "providers": ["RAJ"],
+    "recipients": ["HUB"],
+    "datasets": [{"dataset": "ed_attendance"}],
+    "level": "pseudonymised",
+    "data_quality": "Monthly, mapped to the common data model.",
+    "security": "Encrypted at rest and in transit.",
+    "retention": "Eight years, then destroyed.",
+    "individuals_rights": "Privacy notices describe the sharing.",
+    "sanctions": "Breaches suspend access.",
+    "starts_on": "2024-04-01",
+    "review_on": "2027-03-31",
+    "ends_on": "2030-03-31",
+}
+
+
+def adopt_kpi_agreement(folder: Path) -> None:
+    """Put the hub's KPI agreement in force through the CLI, as a steward would."""
+    agreement = write(folder, "kpi.yaml", yaml.safe_dump(KPI_AGREEMENT))
+    run("agreements", "add", str(agreement))
+    run("agreements", "send", "ISA-KPI-001")
+    for org in ("RAJ", "HUB"):
+        run("agreements", "sign", "ISA-KPI-001", "--org", org, "--signatory", "Caldicott Guardian")
+
+
 def test_the_slice_from_file_to_kpi(workspace: Path, tmp_path: Path) -> None:
     path = write(tmp_path, "ed.csv", "\n".join([HEADER, *GOOD_ROWS]) + "\n")
     receipt = json.loads(
@@ -85,6 +116,11 @@ def test_the_slice_from_file_to_kpi(workspace: Path, tmp_path: Path) -> None:
         run("submit", "--org", "RAJ", "--dataset", "ed_attendance", str(path), "--json")
     )
     assert again["duplicate"] is True
+    # Without an agreement the hub itself may not read the rows to compute the KPIs.
+    assert "no agreement shares ed_attendance with HUB" in run("metrics", "run", code=7)
+    adopt_kpi_agreement(tmp_path)
+    shown = json.loads(run("agreements", "show", "ISA-KPI-001", "--json"))
+    assert shown["state"] == "active" and shown["in_force"] and shown["awaiting"] == []
     summary = json.loads(run("metrics", "run", "--json"))
     assert summary[0]["metric_id"] == "ed_four_hours" and summary[0]["facets"] == 2
     verify = json.loads(run("audit", "verify", "--json"))
@@ -239,7 +275,8 @@ def test_submitters_submit_only_for_their_own_organisation(
     assert "submits for RDD, not RAJ" in output
 
 
-def test_metrics_run_before_any_data_says_what_to_do(workspace: Path) -> None:
+def test_metrics_run_before_any_data_says_what_to_do(workspace: Path, tmp_path: Path) -> None:
+    adopt_kpi_agreement(tmp_path)
     assert "carehub submit" in run("metrics", "run", code=2)
 
 

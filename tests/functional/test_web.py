@@ -119,7 +119,7 @@ def test_a_submitter_may_not_read_the_kpi(client: TestClient) -> None:
     sign_in(client, "raj.submitter")
     response = client.get("/metrics/ed_four_hours.json")
     assert response.status_code == 403
-    assert "HUB-INTERIM-001" in response.json()["message"]
+    assert "provider submitters send data" in response.json()["message"]
     assert client.get("/metrics/ed_four_hours").status_code == 403
 
 

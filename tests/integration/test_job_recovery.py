@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import duckdb
-from workspaces import ADMIN, make_platform
+from workspaces import ADMIN, grant_kpi_computation, make_platform
 
 from carehub.governance.actors import SYSTEM_ACTOR
 from carehub.governance.policy import Level, Purpose
@@ -48,6 +48,7 @@ def published_rows(hub: Platform) -> tuple[list[int], int]:
 def test_a_killed_worker_loses_nothing_and_the_job_is_retried(tmp_path: Path) -> None:
     home = tmp_path / "home"
     hub = make_platform(home)
+    grant_kpi_computation(hub)
     first = hub.submit(ADMIN, "RAJ", "ed_attendance", ed_file(tmp_path / "v1.csv", 20), "2025-01")
     queued = hub.receive(ADMIN, "RAJ", "ed_attendance", ed_file(tmp_path / "v2.csv", BIG_ROWS))
     assert queued.state == "received" and queued.job_id is not None

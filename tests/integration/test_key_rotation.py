@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from sqlalchemy import select
-from workspaces import ADMIN, make_platform
+from workspaces import ADMIN, grant_kpi_computation, make_platform
 
 from carehub.errors import PolicyDenied
 from carehub.governance.actors import SYSTEM_ACTOR, Actor, Role
@@ -91,7 +91,9 @@ def run_jobs(hub: Platform) -> int:
 
 @pytest.fixture
 def hub(tmp_path: Path, database_url: str) -> Platform:
-    return make_platform(tmp_path / "home", database_url)
+    hub = make_platform(tmp_path / "home", database_url)
+    grant_kpi_computation(hub)
+    return hub
 
 
 @pytest.fixture

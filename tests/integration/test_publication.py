@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from sqlalchemy import select
-from workspaces import ADMIN, make_platform
+from workspaces import ADMIN, grant_kpi_computation, make_platform
 
 from carehub.governance.actors import SYSTEM_ACTOR
 from carehub.governance.policy import Level, Purpose
@@ -35,7 +35,9 @@ def ed_file(folder: Path, name: str, rows: int, minutes: int = 90) -> Path:
 
 @pytest.fixture
 def hub(tmp_path: Path, database_url: str) -> Platform:
-    return make_platform(tmp_path / "home", database_url)
+    hub = make_platform(tmp_path / "home", database_url)
+    grant_kpi_computation(hub)
+    return hub
 
 
 def _rows(hub: Platform) -> int:

@@ -23,6 +23,9 @@ DEMO_MONTHS = 24
 DEMO_USERS = (
     ("admin", "HUB", Role.ADMIN, "Ada Admin", "demo-admin-password"),
     ("analyst", "HUB", Role.ANALYST, "Ana Analyst", "demo-analyst-password"),
+    ("steward", "HUB", Role.STEWARD, "Sam Steward", "demo-steward-password"),
+    ("raj.analyst", "RAJ", Role.ANALYST, "Rita Analyst (RAJ)", "demo-analyst-password"),
+    ("icb.analyst", "QH8", Role.ANALYST, "Ian Analyst (ICB)", "demo-analyst-password"),
 )
 SUBMITTER_PASSWORD = "demo-submitter-password"  # noqa: S105 (a printed demo sign-in)
 DEMO_OPERATOR = Actor("demo", "HUB", Role.ADMIN, "carehub demo set-up")
@@ -90,6 +93,8 @@ def _set_up(hub: Platform, manifest: Manifest, folder: Path) -> None:
             )
     for mapping in manifest.mappings:
         hub.install_mapping(DEMO_OPERATOR, folder / mapping)
+    for agreement in manifest.agreements:
+        hub.adopt_agreement(DEMO_OPERATOR, folder / agreement, "signed on paper (demo)")
 
 
 def _submit_all(hub: Platform, manifest: Manifest, folder: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import getpass
 import signal
 import threading
 from datetime import date
@@ -12,18 +11,16 @@ from typing import Annotated
 
 import typer
 
+from carehub.cli.common import JsonOption, UserOption, acting, platform
 from carehub.cli.output import emit_json, handles_errors, message, one_of, progress_bar
 from carehub.errors import Conflict, DataContractError, UserError
 from carehub.platform import (
     ORGANISATION_KINDS,
-    Actor,
     MonthState,
-    Platform,
     Receipt,
     Role,
     TrialReceipt,
 )
-from carehub.settings import Settings
 
 WEB_APP_FACTORY = "carehub.web.app:app_factory"  # built by name: the CLI never imports web
 ASSIGNABLE_ROLES = tuple(r.value for r in Role if r is not Role.SYSTEM)  # system is carehub's own
@@ -55,28 +52,6 @@ for sub, name in (
     (tokens_app, "tokens"),
 ):
     app.add_typer(sub, name=name)
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")]
-UserOption = Annotated[
-    str | None,
-    typer.Option(
-        "--user",
-        envvar="CAREHUB_USER",
-        help="Act as this carehub user (default: the local operator).",
-    ),
-]
-
-
-def platform() -> Platform:
-    return Platform(Settings())
-
-
-def acting(hub: Platform, username: str | None) -> Actor:
-    """The named user, or the local operator: whoever can run this command can read the
-    workspace's files and keys anyway, so the operator acts as an administrator."""
-    if username:
-        return hub.actor(username)
-    return Actor(f"cli:{getpass.getuser()}", "HUB", Role.ADMIN, "local operator")
 
 
 @app.command()
@@ -727,5 +702,7 @@ def run_web_app(host: str, port: int) -> None:
 
 
 from carehub.cli import demo as _demo  # noqa: E402  (registers `synth` and `demo`)
+from carehub.cli import governance as _governance  # noqa: E402  (agreements, access, data)
 
 _demo.register(app)
+_governance.register(app)

@@ -40,6 +40,11 @@ class FieldSpec(BaseModel):
     data_dictionary_name: str | None = None
     code_set: str | None = None
     required: bool = False
+    identifying: bool = Field(
+        default=False,
+        description="Identifies a person on its own or with other fields (a date of birth, a "
+        "postcode): never returned by a pseudonymised read, only under a direct care agreement",
+    )
     minimum: int | None = None
     maximum: int | None = None
 

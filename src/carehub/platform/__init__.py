@@ -8,13 +8,18 @@ and `reference.py`.
 from __future__ import annotations
 
 from carehub.governance.actors import SYSTEM_ACTOR, Actor, Role
+from carehub.governance.agreements import AgreementState, State
 from carehub.governance.audit import VerifyReport
+from carehub.governance.outputs import CountsResult, RowsResult
+from carehub.governance.policy import Decision
 from carehub.governance.tokens import Scope, TokenInfo
 from carehub.metrics.runner import RunSummary
 from carehub.metrics.views import MetricView, PointView, SourceView
+from carehub.model.agreements import AgreementSpec, Level, Purpose
 from carehub.model.datasets import DatasetSpec
 from carehub.model.metrics import MetricDefinition
 from carehub.platform.base import ORGANISATION_KINDS
+from carehub.platform.governance import AccessLine, RequestInfo, TransparencyEntry
 from carehub.platform.hub import Platform
 from carehub.quality.coverage import FeedCoverage, MonthState
 from carehub.standardise.rotation import KeyStatus, RotationReport
@@ -25,24 +30,35 @@ from carehub.store.jobs import JobInfo
 __all__ = [
     "ORGANISATION_KINDS",
     "SYSTEM_ACTOR",
+    "AccessLine",
     "Actor",
+    "AgreementSpec",
+    "AgreementState",
+    "CountsResult",
     "DatasetSpec",
+    "Decision",
     "FeedCoverage",
     "JobInfo",
     "KeyStatus",
+    "Level",
     "MetricDefinition",
     "MetricView",
     "MonthState",
     "Platform",
     "PointView",
+    "Purpose",
     "Receipt",
+    "RequestInfo",
     "Role",
     "RotationReport",
     "RowRule",
+    "RowsResult",
     "RunSummary",
     "Scope",
     "SourceView",
+    "State",
     "TokenInfo",
+    "TransparencyEntry",
     "TrialReceipt",
     "VerifyReport",
 ]

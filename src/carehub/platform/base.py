@@ -23,6 +23,7 @@ from carehub.errors import (
 )
 from carehub.governance.access import GovernedReader
 from carehub.governance.actors import SYSTEM_ACTOR, SYSTEM_ORG, Actor, Role
+from carehub.governance.agreements import AgreementRegister
 from carehub.governance.audit import AuditLog
 from carehub.model.mappings import FeedMapping
 from carehub.model.yaml_loading import load_model
@@ -99,8 +100,12 @@ class PlatformBase:
         return AuditLog(self.database)
 
     @cached_property
+    def register(self) -> AgreementRegister:
+        return AgreementRegister(self.database, self.audit)
+
+    @cached_property
     def reader(self) -> GovernedReader:
-        return GovernedReader(self.database, self.lake, self.engine, self.audit)
+        return GovernedReader(self.database, self.lake, self.engine, self.audit, self.register)
 
     @property
     def _pads(self) -> HmacPads:

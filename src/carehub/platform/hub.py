@@ -48,6 +48,7 @@ from carehub.platform.base import (
     SUBMITTING_ROLES,
     require_role,
 )
+from carehub.platform.governance import GovernanceMixin
 from carehub.platform.keys import KeysMixin
 from carehub.platform.reference import ReferenceMixin
 from carehub.platform.tokens import TokensMixin
@@ -70,7 +71,7 @@ from carehub.store.tables import Organisation, Submission, User
 LOG = logging.getLogger(__name__)
 
 
-class Platform(TokensMixin, KeysMixin, ReferenceMixin):
+class Platform(TokensMixin, KeysMixin, ReferenceMixin, GovernanceMixin):
     # --- organisations and users -------------------------------------------------------------
 
     def add_organisation(self, actor: Actor, ods_code: str, name: str, kind: str) -> None:

@@ -209,3 +209,58 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Agreement(Base):
+    """A data sharing agreement in the register: its current text and lifecycle state."""
+
+    __tablename__ = "agreements"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)  # goes up when the text is amended
+    state: Mapped[str] = mapped_column(String(24))
+    document: Mapped[str] = mapped_column(Text)  # the AgreementSpec as JSON
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(120))
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    state_note: Mapped[str | None] = mapped_column(Text)  # e.g. why it was terminated
+
+
+class AgreementSignature(Base):
+    """A party signed (a version of) an agreement; recorded by the signatory or an admin."""
+
+    __tablename__ = "agreement_signatures"
+    __table_args__ = (
+        UniqueConstraint("agreement_id", "version", "org_code", name="uq_agreement_signature"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agreement_id: Mapped[str] = mapped_column(ForeignKey("agreements.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    org_code: Mapped[str] = mapped_column(ForeignKey("organisations.ods_code"))
+    signatory: Mapped[str] = mapped_column(String(200))
+    recorded_by: Mapped[str] = mapped_column(String(120))
+    signed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AccessRequest(Base):
+    """An analyst asked for access to a dataset for a purpose; a steward decides."""
+
+    __tablename__ = "access_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    requested_by: Mapped[str] = mapped_column(String(120))
+    org_code: Mapped[str] = mapped_column(ForeignKey("organisations.ods_code"))
+    dataset: Mapped[str] = mapped_column(String(64))
+    provider: Mapped[str] = mapped_column(ForeignKey("organisations.ods_code"))
+    purpose: Mapped[str] = mapped_column(String(40))
+    level: Mapped[str] = mapped_column(String(20))
+    fields: Mapped[str | None] = mapped_column(Text)  # JSON list; None means every field
+    justification: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(12))  # requested | approved | refused
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    agreement_id: Mapped[str | None] = mapped_column(ForeignKey("agreements.id"))

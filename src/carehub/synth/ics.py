@@ -2,6 +2,7 @@
 
 OUT/feeds/<ODS>/<dataset>/<file>        what each partner would send
 OUT/mappings/<ODS>/<dataset>.yaml       how the hub maps each partner's layout
+OUT/agreements/<id>.yaml                the data sharing agreements between the partners
 OUT/truth/residents.parquet             everything about every resident (never a feed)
 OUT/manifest.json                       organisations, feeds, planted defects, signals, models
 """
@@ -19,6 +20,7 @@ import yaml
 
 from carehub.model.periods import Period
 from carehub.synth import acute
+from carehub.synth.agreements import write_agreements
 from carehub.synth.ambulance import AMBULANCE_TRUST, C2_KPI, HANDOVER_KPI, AmbulanceFeed
 from carehub.synth.ambulance import feed_mapping as ambulance_mapping
 from carehub.synth.capacity import COMMUNITY_TRUST, COUNCILS, CapacityModel
@@ -79,6 +81,7 @@ class Manifest:
     users: list[dict[str, str]] = field(default_factory=list)
     feeds: list[Feed] = field(default_factory=list)
     mappings: list[str] = field(default_factory=list)
+    agreements: list[str] = field(default_factory=list)
     signals: list[Signal] = field(default_factory=list)
     defects: list[Defect] = field(default_factory=list)
     footprint: dict[str, Any] = field(default_factory=dict)
@@ -361,6 +364,7 @@ def generate(
     _community_feeds(world, manifest, admissions)
     manifest.models["dpp_providers"] = provider_parameters()
     _write_mappings(out, manifest, mappings)
+    manifest.agreements = write_agreements(out, world.periods[0], world.periods[-1])
     manifest.feeds, delivered = deliver(world.stream("delivery"), out, manifest.feeds)
     manifest.defects.extend(delivered)
     (out / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from carehub.errors import AuthenticationRequired
-from carehub.platform import Actor, JobInfo, Platform, Receipt, Scope
+from carehub.platform import Actor, CountsResult, JobInfo, Level, Platform, Purpose, Receipt, Scope
 from carehub.web.pages import PlatformDep, metric_document
 
 API_PREFIX = "/api/v1"
@@ -130,3 +130,62 @@ def get_job(job_id: int, platform: PlatformDep, actor: SubmitterDep) -> dict[str
 def get_metric(metric_id: str, platform: PlatformDep, actor: ReaderDep) -> dict[str, Any]:
     """A KPI series with its SPC limits, under the same disclosure control as its page."""
     return metric_document(platform.metric_view(actor, metric_id))
+
+
+def _fields(text: str | None) -> tuple[str, ...] | None:
+    return tuple(f.strip() for f in text.split(",") if f.strip()) if text else None
+
+
+@router.get("/datasets/{dataset}/rows")
+def get_rows(
+    dataset: str,
+    platform: PlatformDep,
+    actor: ReaderDep,
+    purpose: Purpose,
+    level: Level = Level.PSEUDONYMISED,
+    fields: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """Rows your agreements allow for ``purpose`` (only their organisations' rows and fields;
+    people who opted out are left out of every secondary use). Page with ``limit``/``offset``."""
+    result = platform.read_rows(
+        actor, purpose, dataset, level=level, fields=_fields(fields), limit=limit, offset=offset
+    )
+    return {
+        "dataset": dataset,
+        "purpose": purpose,
+        "level": level,
+        "agreements": list(result.decision.agreements),
+        "organisations": sorted(result.decision.orgs),
+        "columns": list(result.columns),
+        "rows": [list(row) for row in result.rows],
+        "more": result.more,
+    }
+
+
+@router.get("/datasets/{dataset}/counts")
+def get_counts(
+    dataset: str, platform: PlatformDep, actor: ReaderDep, purpose: Purpose, by: str
+) -> dict[str, Any]:
+    """Counts by one or two fields (``by=org_code,period``) after disclosure control: a
+    suppressed count is null."""
+    result = platform.read_counts(actor, purpose, dataset, _fields(by) or ())
+    return counts_document(result)
+
+
+def counts_document(result: CountsResult) -> dict[str, Any]:
+    table = result.table
+    return {
+        "by": list(result.dimensions),
+        "agreements": list(result.decision.agreements),
+        "disclosure": result.decision.disclosure.model_dump()
+        if result.decision.disclosure
+        else None,
+        "rows": list(table.rows),
+        "columns": list(table.columns),
+        "cells": [list(line) for line in table.cells],
+        "row_totals": list(table.row_totals),
+        "column_totals": list(table.column_totals),
+        "total": table.grand_total,
+    }

@@ -8,7 +8,7 @@ files) is asked of the engine, which returns an expression for its own dialect.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +54,10 @@ class EngineSession(Protocol):
 
     def columns(self, query: exp.Query) -> list[str]: ...
 
+    def batches(self, query: exp.Expr, size: int) -> Iterator[list[tuple[Any, ...]]]:
+        """The query's rows, ``size`` at a time, without holding them all in memory."""
+        ...
+
     def stage(self, name: str, query: exp.Expr) -> None:
         """Materialise ``query`` as a temporary table ``name``, keeping row order."""
         ...
@@ -83,7 +87,10 @@ class Engine(Protocol):
         nothing is guessed, and a line with too many or too few fields is an error."""
         ...
 
-    def scan_parquet(self, paths: list[Path]) -> exp.Expr: ...
+    def scan_parquet(self, paths: list[Path], *, partitions: bool = False) -> exp.Expr:
+        """Read Parquet files; with ``partitions``, add the ``key=value`` folders of each path
+        (the lake's ``org`` and ``period``) as text columns."""
+        ...
 
     def try_timestamp(self, value: exp.Expr, fmt: str | None) -> exp.Expr:
         """Text to timestamp with a strftime-style format (ISO 8601 when None); NULL if bad."""

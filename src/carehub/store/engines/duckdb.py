@@ -59,6 +59,11 @@ class DuckDBSession:
     def rows(self, query: exp.Expr) -> list[tuple[Any, ...]]:
         return self.connection.execute(_sql(query)).fetchall()
 
+    def batches(self, query: exp.Expr, size: int) -> Iterator[list[tuple[Any, ...]]]:
+        result = self.connection.execute(_sql(query))
+        while batch := result.fetchmany(size):
+            yield batch
+
     def columns(self, query: exp.Query) -> list[str]:
         limited = exp.select("*").from_(query.subquery("q")).limit(0)
         relation = self.connection.execute(_sql(limited))
@@ -144,9 +149,16 @@ class DuckDBEngine:
             )
         return _call("read_csv", _text(str(path)), *options)
 
-    def scan_parquet(self, paths: list[Path]) -> exp.Expr:
+    def scan_parquet(self, paths: list[Path], *, partitions: bool = False) -> exp.Expr:
         files = exp.Array(expressions=[_text(str(p)) for p in paths])
-        return _call("read_parquet", files)
+        if not partitions:
+            return _call("read_parquet", files)
+        options = [
+            exp.EQ(this=exp.column("hive_partitioning"), expression=exp.true()),
+            # '2025-06' stays text rather than becoming a date
+            exp.EQ(this=exp.column("hive_types_autocast"), expression=exp.false()),
+        ]
+        return _call("read_parquet", files, *options)
 
     def try_timestamp(self, value: exp.Expr, fmt: str | None) -> exp.Expr:
         if fmt is None:

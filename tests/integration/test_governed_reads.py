@@ -1,0 +1,242 @@
+"""Governed reads on a real workspace: agreements in the register decide whose rows and which
+fields leave, opt-outs are applied inside the engine, and every read is audited with its count."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from workspaces import ADMIN, agreement_spec, make_platform, put_in_force
+
+from carehub.errors import PolicyDenied, UserError
+from carehub.governance.actors import Actor, Role
+from carehub.governance.policy import Level, Purpose
+from carehub.model.nhs_number import check_digit
+from carehub.platform import Platform
+from carehub.store.tables import AuditEvent
+
+ED_HEADER = "attendance_id,nhs_number,site_code,department_type,arrival_at,departed_at,acuity\n"
+RAJ_PEOPLE = 30  # RAJ's attendances: one each
+NUC_PEOPLE = 12
+OPTED_OUT = 4  # of RAJ's people, on the national data opt-out list
+
+
+def nhs_numbers() -> Iterator[str]:
+    for first_nine in range(999_300_000, 999_400_000):
+        digit = check_digit(str(first_nine))
+        if digit is not None:
+            yield f"{first_nine}{digit}"
+
+
+def ed_file(path: Path, site: str, numbers: list[str], month: str = "2025-01") -> Path:
+    rows = [
+        f"{site}-{n},{nhs},{site},01,{month}-05 10:00:00,{month}-05 13:00:00,3\n"
+        for n, nhs in enumerate(numbers)
+    ]
+    path.write_text(ED_HEADER + "".join(rows))
+    return path
+
+
+RITA = Actor("rita", "RAJ", Role.ANALYST)  # an analyst at the acute trust
+NINA = Actor("nina", "NUC01", Role.ANALYST)  # an analyst at the urgent treatment centre
+DAN = Actor("dan", "DPP01", Role.ANALYST)  # a partner with no agreement
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Platform:
+    folder = tmp_path_factory.mktemp("governed")
+    hub = make_platform(folder / "home")
+    for code, kind in (
+        ("NUC01", "private_provider"),
+        ("X24", "national"),
+        ("DPP01", "private_provider"),
+    ):
+        hub.add_organisation(ADMIN, code, f"Organisation {code}", kind)
+    numbers = iter(nhs_numbers())
+    raj = [next(numbers) for _ in range(RAJ_PEOPLE)]
+    nuc = [next(numbers) for _ in range(NUC_PEOPLE)]
+    hub.submit(ADMIN, "RAJ", "ed_attendance", ed_file(folder / "raj.csv", "RAJ01", raj), "2025-01")
+    hub.submit(
+        ADMIN, "NUC01", "ed_attendance", ed_file(folder / "nuc.csv", "NUC1A", nuc), "2025-01"
+    )
+    opt_out = folder / "optout.csv"
+    opt_out.write_text("nhs_number\n" + "".join(f"{n}\n" for n in raj[:OPTED_OUT]))
+    hub.submit(ADMIN, "X24", "national_opt_out", opt_out, "2025-01")
+    put_in_force(
+        hub,
+        agreement_spec(
+            "ISA-OWN",
+            purpose="service_planning",
+            providers=["RAJ", "NUC01"],
+            recipients=["RAJ", "NUC01"],
+            datasets=[{"dataset": "ed_attendance", "rows": "own_organisation"}],
+            level="pseudonymised",
+        ),
+    )
+    put_in_force(
+        hub,
+        agreement_spec(
+            "ISA-AGG",
+            purpose="performance_monitoring",
+            providers=["RAJ", "NUC01"],
+            recipients=["RAJ", "NUC01"],
+            datasets=[{"dataset": "ed_attendance", "fields": ["site_code", "department_type"]}],
+            level="aggregate",
+        ),
+    )
+    put_in_force(
+        hub,
+        agreement_spec(
+            "ISA-DC",
+            purpose="direct_care",
+            providers=["RAJ"],
+            recipients=["RAJ"],
+            datasets=[{"dataset": "ed_attendance", "fields": ["attendance_id", "nhs_number"]}],
+            level="identifiable",
+        ),
+    )
+    return hub
+
+
+def audited_reads(hub: Platform) -> list[AuditEvent]:
+    with hub.database.session() as session:
+        return list(session.scalars(select(AuditEvent).where(AuditEvent.action.like("read%"))))
+
+
+def test_own_rows_only_and_opted_out_people_left_out(hub: Platform) -> None:
+    result = hub.read_rows(RITA, Purpose.SERVICE_PLANNING, "ed_attendance", limit=1000)
+    assert {r["org_code"] for r in result.records()} == {"RAJ"}
+    assert len(result.rows) == RAJ_PEOPLE - OPTED_OUT
+    assert "nhs_number" not in result.columns and "person_id" in result.columns
+    assert all(len(r["person_id"]) == 64 for r in result.records())  # hex of 32 bytes
+    nina = hub.read_rows(NINA, Purpose.SERVICE_PLANNING, "ed_attendance", limit=1000)
+    assert {r["org_code"] for r in nina.records()} == {"NUC01"} and len(nina.rows) == NUC_PEOPLE
+
+
+def test_direct_care_includes_opted_out_people_and_only_agreed_fields(hub: Platform) -> None:
+    result = hub.read_rows(
+        RITA, Purpose.DIRECT_CARE, "ed_attendance", level=Level.IDENTIFIABLE, limit=1000
+    )
+    assert len(result.rows) == RAJ_PEOPLE  # opt-outs do not apply to individual care
+    assert result.columns == ("org_code", "period", "attendance_id", "person_id")
+
+
+def test_each_read_is_audited_with_its_rows_and_agreement(hub: Platform) -> None:
+    before = len(audited_reads(hub))
+    hub.read_rows(RITA, Purpose.SERVICE_PLANNING, "ed_attendance", limit=5)
+    event = audited_reads(hub)[-1]
+    detail = json.loads(event.detail)
+    assert len(audited_reads(hub)) == before + 1
+    assert (event.actor, event.action, event.purpose) == ("rita", "read", "service_planning")
+    assert detail["rows"] == 5 and detail["agreement"] == "ISA-OWN" and detail["orgs"] == ["RAJ"]
+    assert detail["opt_out_list"] is not None
+
+
+def test_fields_outside_the_agreement_are_refused_and_the_refusal_audited(hub: Platform) -> None:
+    with pytest.raises(PolicyDenied, match="age_years"):
+        hub.read_counts(RITA, Purpose.PERFORMANCE_MONITORING, "ed_attendance", ("age_years",))
+    assert audited_reads(hub)[-1].action == "read.denied"
+
+
+def test_a_partner_without_an_agreement_gets_nothing(hub: Platform) -> None:
+    with pytest.raises(PolicyDenied, match="no agreement shares ed_attendance with DPP01"):
+        hub.read_counts(DAN, Purpose.PERFORMANCE_MONITORING, "ed_attendance", ("site_code",))
+
+
+def test_counts_cover_every_provider_after_disclosure_control(hub: Platform) -> None:
+    result = hub.read_counts(
+        RITA, Purpose.PERFORMANCE_MONITORING, "ed_attendance", ("org_code", "period")
+    )
+    table = result.table
+    assert table.rows == ("NUC01", "RAJ") and table.columns == ("2025-01",)
+    # 26 RAJ rows after opt-outs -> 25; NUC01's 12 -> 10; the total 38 -> 40
+    assert table.cell("RAJ", "2025-01") == 25 and table.cell("NUC01", "2025-01") == 10
+    assert table.grand_total == 40
+
+
+def test_aggregate_rights_never_give_rows(hub: Platform) -> None:
+    with pytest.raises(PolicyDenied, match="aggregate"):
+        hub.read_rows(RITA, Purpose.PERFORMANCE_MONITORING, "ed_attendance")
+
+
+def test_access_stops_at_once_when_an_agreement_expires_or_is_terminated(
+    tmp_path: Path,
+) -> None:
+    hub = make_platform(tmp_path / "home")
+    ed_file(tmp_path / "raj.csv", "RAJ01", list(nhs_numbers())[:10])
+    hub.submit(ADMIN, "RAJ", "ed_attendance", tmp_path / "raj.csv", "2025-01")
+    spec = agreement_spec(
+        "ISA-SHORT",
+        purpose="service_planning",
+        providers=["RAJ"],
+        recipients=["RAJ"],
+        datasets=[{"dataset": "ed_attendance"}],
+        level="pseudonymised",
+        review_on="2026-12-01",
+        ends_on="2026-12-31",
+    )
+    put_in_force(hub, spec)
+    hub.reader.today = lambda: date(2026, 12, 31)
+    assert len(hub.read_rows(RITA, Purpose.SERVICE_PLANNING, "ed_attendance").rows) == 10
+    hub.reader.today = lambda: date(2027, 1, 1)
+    with pytest.raises(PolicyDenied, match="ISA-SHORT expired on 2026-12-31"):
+        hub.read_rows(RITA, Purpose.SERVICE_PLANNING, "ed_attendance")
+    hub.reader.today = lambda: date(2026, 12, 1)
+    hub.terminate_agreement(ADMIN, "ISA-SHORT", "the service was decommissioned")
+    with pytest.raises(PolicyDenied, match="ISA-SHORT was terminated"):
+        hub.read_rows(RITA, Purpose.SERVICE_PLANNING, "ed_attendance")
+
+
+def test_lifecycle_and_signatures(tmp_path: Path) -> None:
+    hub = make_platform(tmp_path / "home")
+    hub.add_organisation(ADMIN, "QH8", "ICB", "icb")
+    spec = agreement_spec(
+        "ISA-LIFE",
+        purpose="population_health",
+        providers=["RAJ"],
+        recipients=["QH8"],
+        datasets=[{"dataset": "ed_attendance"}],
+        level="pseudonymised",
+    )
+    hub.register.add(ADMIN, spec)
+    assert hub.agreement("ISA-LIFE").state == "draft"
+    raj_steward = Actor("sam", "RAJ", Role.STEWARD)
+    with pytest.raises(UserError, match="not awaiting signatures"):
+        hub.sign_agreement(raj_steward, "ISA-LIFE", "RAJ", "Sam")
+    hub.send_agreement(ADMIN, "ISA-LIFE")
+    with pytest.raises(PolicyDenied, match="may not sign agreement ISA-LIFE for QH8"):
+        hub.sign_agreement(raj_steward, "ISA-LIFE", "QH8", "Sam")
+    assert hub.sign_agreement(raj_steward, "ISA-LIFE", "RAJ", "Sam") == "awaiting_signature"
+    icb_steward = Actor("ivy", "QH8", Role.STEWARD)
+    assert hub.sign_agreement(icb_steward, "ISA-LIFE", "QH8", "Ivy") == "active"
+    state = hub.agreement("ISA-LIFE")
+    assert state.in_force and state.signed == {"RAJ", "QH8"}
+    hub.review_agreement(icb_steward, "ISA-LIFE")
+    assert hub.agreement("ISA-LIFE").state == "under_review" and hub.agreement("ISA-LIFE").in_force
+    hub.complete_review(icb_steward, "ISA-LIFE", date(2028, 3, 31))
+    after = hub.agreement("ISA-LIFE")
+    assert after.state == "active" and after.spec.review_on == date(2028, 3, 31)
+    assert after.signed == {"RAJ", "QH8"}  # a review keeps the signatures
+    assert [a.spec.id for a in hub.agreements_for_dataset("ed_attendance")] == ["ISA-LIFE"]
+    assert hub.agreements_for_dataset("gp_registration") == []
+    assert [a.spec.id for a in hub.agreements_for_org("QH8")] == ["ISA-LIFE"]
+    with hub.database.session() as session:
+        actions = [
+            e.action
+            for e in session.scalars(
+                select(AuditEvent).where(AuditEvent.target == "agreement/ISA-LIFE")
+            )
+        ]
+    assert actions == [
+        "agreement.draft",
+        "agreement.send",
+        "agreement.sign",
+        "agreement.sign",
+        "agreement.activate",
+        "agreement.review",
+        "agreement.reviewed",
+    ]
