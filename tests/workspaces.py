@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import MetaData, create_engine, select
 
 from carehub.governance.actors import SYSTEM_ACTOR, Actor, Role
 from carehub.model.agreements import AgreementSpec
+from carehub.model.nhs_number import check_digit
 from carehub.platform import Platform
 from carehub.settings import Settings
 
@@ -22,6 +24,17 @@ def make_platform(home: Path, database_url: str | None = None) -> Platform:
     platform.init()
     platform.add_organisation(SYSTEM_ACTOR, TRUST[0], TRUST[1], "trust")
     return platform
+
+
+ED_HEADER = "attendance_id,nhs_number,site_code,department_type,arrival_at,departed_at,acuity\n"
+
+
+def nhs_numbers(start: int = 999_300_000) -> Iterator[str]:
+    """Synthetic NHS numbers in the 999 test range that pass Modulus 11."""
+    for first_nine in range(start, 999_999_999):
+        digit = check_digit(str(first_nine))
+        if digit is not None:
+            yield f"{first_nine}{digit}"
 
 
 AGREEMENT_TEXT = {  # the protocol elements a test agreement must carry

@@ -457,3 +457,12 @@ def test_a_rejected_file_can_be_sent_again_after_the_mapping_is_fixed(
     assert not again["duplicate"] and again["state"] == "published"
     listed = json.loads(run("submissions", "list", "--json"))
     assert [(s["id"], s["state"]) for s in listed] == [(again["submission_id"], "published")]
+
+
+def test_audit_verify_fails_after_an_event_is_edited_behind_its_back(workspace: Path) -> None:
+    assert "audit log intact" in run("audit", "verify")
+    engine = create_engine(f"sqlite:///{workspace / 'carehub.db'}")
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE audit_events SET actor = 'someone-else' WHERE seq = 1"))
+    engine.dispose()
+    assert "audit event 1" in run("audit", "verify", code=9)

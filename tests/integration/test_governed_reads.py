@@ -3,33 +3,24 @@ fields leave, opt-outs are applied inside the engine, and every read is audited 
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from workspaces import ADMIN, agreement_spec, make_platform, put_in_force
+from workspaces import ADMIN, ED_HEADER, agreement_spec, make_platform, nhs_numbers, put_in_force
 
 from carehub.errors import PolicyDenied, UserError
 from carehub.governance.actors import Actor, Role
 from carehub.governance.policy import Level, Purpose
-from carehub.model.nhs_number import check_digit
 from carehub.platform import Platform
 from carehub.store.tables import AuditEvent
 
-ED_HEADER = "attendance_id,nhs_number,site_code,department_type,arrival_at,departed_at,acuity\n"
 RAJ_PEOPLE = 30  # RAJ's attendances: one each
 NUC_PEOPLE = 12
 OPTED_OUT = 4  # of RAJ's people, on the national data opt-out list
-
-
-def nhs_numbers() -> Iterator[str]:
-    for first_nine in range(999_300_000, 999_400_000):
-        digit = check_digit(str(first_nine))
-        if digit is not None:
-            yield f"{first_nine}{digit}"
 
 
 def ed_file(path: Path, site: str, numbers: list[str], month: str = "2025-01") -> Path:
@@ -240,3 +231,88 @@ def test_lifecycle_and_signatures(tmp_path: Path) -> None:
         "agreement.review",
         "agreement.reviewed",
     ]
+
+
+def test_an_access_request_approved_by_accession_and_one_refused(tmp_path: Path) -> None:
+    hub = make_platform(tmp_path / "home")
+    hub.add_organisation(ADMIN, "DPP01", "DPP provider", "private_provider")
+    hub.submit(
+        ADMIN,
+        "RAJ",
+        "ed_attendance",
+        ed_file(tmp_path / "raj.csv", "RAJ01", list(itertools.islice(nhs_numbers(), 20))),
+        "2025-01",
+    )
+    put_in_force(
+        hub,
+        agreement_spec(
+            "ISA-AGG",
+            purpose="performance_monitoring",
+            providers=["RAJ"],
+            recipients=["RAJ"],
+            datasets=[{"dataset": "ed_attendance"}],
+            level="aggregate",
+        ),
+    )
+    with pytest.raises(PolicyDenied):
+        hub.read_counts(DAN, Purpose.PERFORMANCE_MONITORING, "ed_attendance", ("period",))
+    asked = hub.request_access(
+        DAN,
+        "ed_attendance",
+        "RAJ",
+        Purpose.PERFORMANCE_MONITORING,
+        Level.AGGREGATE,
+        "To compare referral sources with ED demand for the programme.",
+    )
+    raj_steward = Actor("sam", "RAJ", Role.STEWARD)
+    nuc_steward = Actor("nat", "NUC01", Role.STEWARD)
+    assert [r.id for r in hub.access_requests(raj_steward)] == [asked.id]
+    assert hub.access_requests(nuc_steward) == []  # not their data
+    with pytest.raises(UserError, match="reason"):
+        hub.decide_access_request(
+            raj_steward, asked.id, approve=True, note=" ", agreement_id="ISA-AGG"
+        )
+    decided = hub.decide_access_request(
+        raj_steward, asked.id, approve=True, note="Aggregates only.", agreement_id="ISA-AGG"
+    )
+    assert decided.state == "approved" and decided.agreement_id == "ISA-AGG"
+    assert "DPP01" in hub.agreement("ISA-AGG").spec.recipients
+    # DPP01 is bound once it signs the agreement it joined; until then, still nothing.
+    with pytest.raises(PolicyDenied, match="DPP01 has not yet signed ISA-AGG"):
+        hub.read_counts(DAN, Purpose.PERFORMANCE_MONITORING, "ed_attendance", ("period",))
+    hub.sign_agreement(Actor("dee", "DPP01", Role.STEWARD), "ISA-AGG", "DPP01", "Dee")
+    table = hub.read_counts(DAN, Purpose.PERFORMANCE_MONITORING, "ed_attendance", ("period",)).table
+    assert table.grand_total == 20
+    # A second request is refused with a reason the requester sees.
+    again = hub.request_access(
+        DAN,
+        "ed_attendance",
+        "RAJ",
+        Purpose.SERVICE_PLANNING,
+        Level.PSEUDONYMISED,
+        "Row-level records to follow up individual referrals.",
+    )
+    hub.decide_access_request(raj_steward, again.id, approve=False, note="Not for this purpose.")
+    mine = {r.id: r for r in hub.access_requests(DAN)}
+    assert (
+        mine[again.id].state == "refused"
+        and mine[again.id].decision_note == "Not for this purpose."
+    )
+    with hub.database.session() as session:
+        actions = [
+            e.action
+            for e in session.scalars(select(AuditEvent).where(AuditEvent.action.like("access.%")))
+        ]
+    assert actions == ["access.request", "access.approved", "access.request", "access.refused"]
+
+
+def test_role_changes_are_audited(tmp_path: Path) -> None:
+    hub = make_platform(tmp_path / "home")
+    hub.add_user(ADMIN, "rita", "a-long-enough-password", "RAJ", Role.VIEWER, "Rita")
+    with pytest.raises(PolicyDenied):
+        hub.set_role(Actor("sam", "RAJ", Role.STEWARD), "rita", Role.ANALYST)
+    hub.set_role(ADMIN, "rita", Role.ANALYST)
+    assert hub.actor("rita").role is Role.ANALYST
+    with hub.database.session() as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "user.role")).one()
+    assert json.loads(event.detail) == {"from": "viewer", "to": "analyst"}

@@ -367,6 +367,25 @@ def users_add(
     message(f"user {username} added")
 
 
+@users_app.command("set-role")
+@handles_errors
+def users_set_role(
+    username: Annotated[str, typer.Argument(help="Whose role.")],
+    role: Annotated[
+        str,
+        typer.Argument(
+            callback=one_of(ASSIGNABLE_ROLES), help=f"One of: {', '.join(ASSIGNABLE_ROLES)}."
+        ),
+    ],
+    user: UserOption = None,
+) -> None:
+    """Change a user's role (an admin only; audited with the old and new role)."""
+    hub = platform()
+    hub.check_ready()
+    hub.set_role(acting(hub, user), username, Role(role))
+    message(f"{username} is now {role}")
+
+
 @mappings_app.command("add")
 @handles_errors
 def mappings_add(

@@ -71,7 +71,7 @@ class GovernedReader:
         """Decide, audit, and raise PolicyDenied on refusal (the refusal is audited too)."""
         decision = self.decide(ReadRequest(actor, purpose, dataset, level, fields))
         self.record(actor, decision, purpose, target, {"dataset": dataset, "level": level})
-        _raise_if_denied(actor, target, decision)
+        raise_if_denied(actor, target, decision)
         return decision
 
     def record(
@@ -110,7 +110,7 @@ class GovernedReader:
         target = f"standard/{dataset}"
         if not decision:
             self.record(actor, decision, purpose, target, {"level": level})
-            _raise_if_denied(actor, target, decision)
+            raise_if_denied(actor, target, decision)
         with self.database.session() as session:
             versions = [
                 v for v in current_versions(session, dataset, as_of) if v.org_code in decision.orgs
@@ -174,7 +174,7 @@ def read_detail(
     }
 
 
-def _raise_if_denied(actor: Actor, target: str, decision: Decision) -> None:
+def raise_if_denied(actor: Actor, target: str, decision: Decision) -> None:
     if not decision:
         raise PolicyDenied(
             f"{actor} may not read {target}: {decision.reason}",

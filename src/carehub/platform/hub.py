@@ -30,13 +30,16 @@ from carehub.errors import (
     PolicyDenied,
     UserError,
 )
+from carehub.governance.access import raise_if_denied
 from carehub.governance.actors import SYSTEM_ACTOR, Actor, Role
-from carehub.governance.audit import VerifyReport
+from carehub.governance.audit import DetailValue, VerifyReport
+from carehub.governance.disclosure import DisclosurePolicy
 from carehub.governance.passwords import DUMMY_HASH, hash_password, verify_password
-from carehub.governance.policy import Level, Purpose
+from carehub.governance.policy import Level, Purpose, ReadRequest
 from carehub.metrics.registry import all_metrics, get_metric, metric_ids
 from carehub.metrics.runner import MetricRunner, RunSummary
 from carehub.metrics.views import MetricView, load_view
+from carehub.model.agreements import DisclosureRule
 from carehub.model.datasets import get_dataset
 from carehub.model.mappings import ODS_CODE_PATTERN, FeedMapping
 from carehub.model.metrics import MetricDefinition
@@ -140,6 +143,21 @@ class Platform(TokensMixin, KeysMixin, ReferenceMixin, GovernanceMixin):
                 f"user/{username}",
                 detail={"org": org_code, "role": role},
             )
+
+    def set_role(self, actor: Actor, username: str, role: Role) -> None:
+        """Change what a user may do (an admin only); audited with the old and new role."""
+        require_role(actor, {Role.ADMIN}, "change roles")
+        if role is Role.SYSTEM:
+            raise UserError("the system role is reserved for carehub itself")
+        with self.database.session() as session:
+            user = session.scalars(select(User).where(User.username == username)).first()
+            if user is None:
+                raise NotFound(
+                    f"there is no user {username!r}", hint="list them with `carehub users list`"
+                )
+            old, user.role = user.role, role
+            detail = {"from": old, "to": role}
+            self.audit.record(session, actor, "user.role", f"user/{username}", detail=detail)
 
     def user_exists(self, username: str) -> bool:
         with self.database.session() as session:
@@ -524,16 +542,36 @@ class Platform(TokensMixin, KeysMixin, ReferenceMixin, GovernanceMixin):
         return [runner.run(actor, m, today or date.today()) for m in chosen]
 
     def metric_view(self, actor: Actor, metric_id: str) -> MetricView:
+        """A KPI, for those whose agreements give aggregate access, for performance monitoring,
+        to every organisation whose rows it was computed from; counts under the strictest
+        disclosure rule of those agreements."""
         definition = get_metric(metric_id)
-        self.reader.authorise(
-            actor,
-            Purpose.PERFORMANCE_MONITORING,
-            definition.dataset,
-            Level.AGGREGATE,
-            f"metric/{metric_id}",
+        request = ReadRequest(
+            actor, Purpose.PERFORMANCE_MONITORING, definition.dataset, Level.AGGREGATE, ()
         )
+        decision = self.reader.decide(request)
+        rule = decision.disclosure or DisclosureRule()
         with self.database.session() as session:
-            return load_view(session, metric_id)
+            view = load_view(
+                session, metric_id, DisclosurePolicy(rule.threshold, rule.rounding_base)
+            )
+        uncovered = sorted({s.org_code for s in view.sources} - decision.orgs)
+        if decision and uncovered:
+            decision = replace(
+                decision,
+                allowed=False,
+                reason=f"the KPI is computed from rows of {', '.join(uncovered)}, which "
+                f"{decision.agreement} does not share with {actor.org_code}",
+            )
+        target = f"metric/{metric_id}"
+        detail: dict[str, DetailValue] = {
+            "dataset": definition.dataset,
+            "level": Level.AGGREGATE,
+            "run": view.run_id,
+        }
+        self.reader.record(actor, decision, Purpose.PERFORMANCE_MONITORING, target, detail)
+        raise_if_denied(actor, target, decision)
+        return view
 
     # --- audit ---------------------------------------------------------------------------------
 
