@@ -316,3 +316,26 @@ def test_role_changes_are_audited(tmp_path: Path) -> None:
     with hub.database.session() as session:
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "user.role")).one()
     assert json.loads(event.detail) == {"from": "viewer", "to": "analyst"}
+
+
+def test_pages_neither_skip_nor_repeat_rows(hub: Platform) -> None:
+    pages = [
+        hub.read_rows(RITA, Purpose.SERVICE_PLANNING, "ed_attendance", limit=10, offset=offset)
+        for offset in (0, 10, 20)
+    ]
+    assert [p.more for p in pages] == [True, True, False]
+    ids = [r["attendance_id"] for p in pages for r in p.records()]
+    assert len(ids) == len(set(ids)) == RAJ_PEOPLE - OPTED_OUT
+    everything = hub.read_rows(RITA, Purpose.SERVICE_PLANNING, "ed_attendance", limit=1000)
+    assert sorted(ids) == sorted(r["attendance_id"] for r in everything.records())
+
+
+def test_the_period_is_always_readable_and_counted(hub: Platform) -> None:
+    result = hub.read_rows(
+        RITA, Purpose.SERVICE_PLANNING, "ed_attendance", fields=("period", "arrival_at"), limit=2
+    )
+    assert result.columns == ("org_code", "period", "arrival_at")
+    table = hub.read_counts(
+        RITA, Purpose.PERFORMANCE_MONITORING, "ed_attendance", ("period",)
+    ).table
+    assert table.rows == ("2025-01",) and table.grand_total == 40

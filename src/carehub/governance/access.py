@@ -20,7 +20,7 @@ from carehub.governance.actors import Actor
 from carehub.governance.agreements import AgreementRegister
 from carehub.governance.audit import AuditLog, DetailValue
 from carehub.governance.policy import Decision, Level, Purpose, ReadRequest, decide
-from carehub.model.agreements import ORG_CODE, PERSON_ID
+from carehub.model.agreements import ORG_CODE, PERIOD, PERSON_ID, VERSION_FIELDS
 from carehub.model.datasets import get_dataset
 from carehub.store.db import Database, now_utc
 from carehub.store.engines import Engine
@@ -28,7 +28,6 @@ from carehub.store.lake import Lake
 from carehub.store.versions import PublishedVersion, current_versions
 
 OPT_OUT_DATASET = "national_opt_out"
-PERIOD = "period"  # the reporting month of each row's version, from the lake's layout
 LAKE_ORG, LAKE_PERIOD = "org", "period"  # the partition folders of the standard zone
 
 
@@ -142,7 +141,9 @@ class GovernedReader:
         columns: list[exp.Expr] = [exp.column(LAKE_ORG, "t").as_(ORG_CODE, quoted=True)]
         columns.append(exp.column(LAKE_PERIOD, "t").as_(PERIOD, quoted=True))
         columns += [
-            exp.column(name, "t", quoted=True) for name in decision.fields if name != ORG_CODE
+            exp.column(name, "t", quoted=True)
+            for name in decision.fields
+            if name not in VERSION_FIELDS
         ]
         query = exp.select(*columns).from_(scan)
         if decision.exclude_opt_outs and opt_outs and _has_person_id(dataset):

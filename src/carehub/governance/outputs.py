@@ -12,15 +12,16 @@ from typing import Any
 from sqlglot import exp
 
 from carehub.errors import UserError
-from carehub.governance.access import PERIOD, GovernedReader, read_detail
+from carehub.governance.access import GovernedReader, read_detail
 from carehub.governance.actors import Actor
 from carehub.governance.disclosure import DisclosurePolicy, ReleasedTable, release_table
 from carehub.governance.policy import Decision, Level, Purpose
-from carehub.model.agreements import ORG_CODE, DisclosureRule
+from carehub.model.agreements import VERSION_FIELDS, DisclosureRule
 
 MAX_PAGE_ROWS = 10_000  # one page of rows through the web or the API; exports stream the rest
 EXPORT_BATCH_ROWS = 50_000  # rows fetched from the engine at a time while streaming an export
 MAX_COUNT_DIMENSIONS = 2  # a cross-tabulation: more makes every cell small and suppressed
+MAX_COUNT_CELLS = 5_000  # a table to read, not a row-level extract by another name
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,8 @@ class Outputs:
             page = (
                 exp.select("*")
                 .from_(read.source)
-                .order_by(*[exp.column(ORG_CODE, quoted=True), exp.column(PERIOD, quoted=True)])
+                # every column: a stable order, so that pages neither skip nor repeat rows
+                .order_by(*[exp.column(name, quoted=True) for name in columns])
                 .limit(limit + 1)
                 .offset(offset)
             )
@@ -144,20 +146,29 @@ class Outputs:
                 f"count by 1 to {MAX_COUNT_DIMENSIONS} different fields",
                 hint="e.g. by org_code and period",
             )
-        wanted = tuple(name for name in by if name != PERIOD)
         read = self.reader.read_standard(
-            actor, purpose, dataset, Level.AGGREGATE, fields=wanted, as_of=as_of, audit=False
+            actor, purpose, dataset, Level.AGGREGATE, fields=by, as_of=as_of, audit=False
         )
         cells: dict[tuple[str, str], int] = {}
         if read.source is not None:
             keys = [exp.column(name, quoted=True) for name in by]
             query = (
-                exp.select(*keys, exp.func("count", exp.Star())).from_(read.source).group_by(*keys)
+                exp.select(*keys, exp.func("count", exp.Star()))
+                .from_(read.source)
+                .group_by(*keys)
+                .limit(MAX_COUNT_CELLS + 1)
             )
             with self.reader.engine.session() as session:
-                for *key, count in session.rows(query):
-                    labels = [_label(k) for k in key] + ["all"] * (2 - len(key))
-                    cells[(labels[0], labels[1])] = int(count)
+                groups = session.rows(query)
+            if len(groups) > MAX_COUNT_CELLS:
+                raise UserError(
+                    f"counting {dataset} by {', '.join(by)} makes more than "
+                    f"{MAX_COUNT_CELLS:,} cells",
+                    hint="count by fields with fewer values, such as org_code, period or a code",
+                )
+            for *key, count in groups:
+                labels = [_label(k) for k in key] + ["all"] * (2 - len(key))
+                cells[(labels[0], labels[1])] = int(count)
         rule = read.decision.disclosure or DisclosureRule()
         table = release_table(
             cells,
@@ -171,7 +182,8 @@ class Outputs:
 
 
 def _columns(decision: Decision) -> tuple[str, ...]:
-    return (ORG_CODE, PERIOD, *[f for f in decision.fields if f != ORG_CODE])
+    """The relation's columns: whose rows and which month first, then the fields allowed."""
+    return (*VERSION_FIELDS, *[f for f in decision.fields if f not in VERSION_FIELDS])
 
 
 def _label(value: Any) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from carehub.governance.actors import Actor, Role
 from carehub.governance.agreements import AgreementState, State
-from carehub.model.agreements import ORG_CODE, DatasetGrant, DisclosureRule, Level, Purpose
+from carehub.model.agreements import VERSION_FIELDS, DatasetGrant, DisclosureRule, Level, Purpose
 from carehub.model.datasets import get_dataset
 
 __all__ = ["Decision", "Level", "Purpose", "ReadRequest", "decide", "readable_fields"]
@@ -57,7 +57,7 @@ def readable_fields(grant: DatasetGrant, level: Level) -> tuple[str, ...]:
     names = grant.field_names()
     if level is not Level.IDENTIFIABLE:
         names = tuple(n for n in names if n not in identifying)
-    return (ORG_CODE, *names)
+    return (*VERSION_FIELDS, *names)
 
 
 def _deny(request: ReadRequest, reason: str, agreements: Sequence[str] = ()) -> Decision:

@@ -20,6 +20,8 @@ AGREEMENT_ID_PATTERN = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$"  # e.g. ISA-MSE-001: no 
 ODS_PATTERN = r"^[A-Z0-9]{3,6}$"
 PERSON_ID = "person_id"  # what a pseudonymised read returns in place of the NHS number
 ORG_CODE = "org_code"  # the providing organisation of each row, added by the governed reader
+PERIOD = "period"  # the reporting month of each row's version, added by the governed reader
+VERSION_FIELDS = (ORG_CODE, PERIOD)  # whose rows and which month: readable under any agreement
 
 
 class Level(StrEnum):

@@ -114,7 +114,7 @@ def test_without_fields_the_read_is_restricted_to_the_agreements_fields() -> Non
         purpose=Purpose.PERFORMANCE_MONITORING,
         level=Level.AGGREGATE,
     )
-    assert decision.fields == ("org_code", "site_code", "department_type")
+    assert decision.fields == ("org_code", "period", "site_code", "department_type")
 
 
 def test_no_agreement_names_what_would_be_needed() -> None:
