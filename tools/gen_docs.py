@@ -22,6 +22,7 @@ from typing import Any, Literal, Union, cast, get_args, get_origin
 
 import typer
 import typer.core
+from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 from typer.main import get_command
 
@@ -386,7 +387,14 @@ def annotation_text(annotation: Any) -> str:
         return "one of " + ", ".join(code(str(value)) for value in get_args(annotation))
     if origin in (Union, types.UnionType):
         return " or ".join(annotation_text(a) for a in get_args(annotation) if a is not type(None))
-    names = {str: "text", int: "integer", float: "number", bool: "true or false", Path: "path"}
+    names = {
+        str: "text",
+        SecretStr: "text (secret)",
+        int: "integer",
+        float: "number",
+        bool: "true or false",
+        Path: "path",
+    }
     return names.get(annotation, getattr(annotation, "__name__", str(annotation)))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -72,6 +72,47 @@ class Settings(BaseSettings):
             "`carehub worker` processes share the queue."
         ),
     )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description=(
+            "The issuer URL of an OpenID Connect provider (https) to offer sign-in with beside "
+            "passwords, e.g. `https://login.example.nhs.uk/realms/ics`; its discovery document is "
+            "read from ISSUER/.well-known/openid-configuration. Set it with "
+            "CAREHUB_OIDC_CLIENT_ID; when neither is set, only passwords are offered."
+        ),
+    )
+    oidc_client_id: str | None = Field(
+        default=None, description="carehub's client id, as registered at the OpenID provider."
+    )
+    oidc_client_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "carehub's client secret at the OpenID provider; leave unset for a public client "
+            "(PKCE only). Never logged."
+        ),
+    )
+    oidc_username_claim: str = Field(
+        default="preferred_username",
+        description=(
+            "The ID token claim that names the carehub user (`email` is common). The user must "
+            "already exist in carehub: roles and organisations are managed here."
+        ),
+    )
+    oidc_label: str = Field(
+        default="your organisation's account",
+        description="What the sign-in button calls the provider: Sign in with LABEL.",
+    )
+    oidc_scopes: str = Field(
+        default="openid profile email",
+        description="The scopes asked for, separated by spaces; must include `openid`.",
+    )
+    oidc_redirect_url: str | None = Field(
+        default=None,
+        description=(
+            "The redirect URL registered at the provider, when carehub runs behind a proxy that "
+            "changes its address; default the server's own /sign-in/oidc/callback."
+        ),
+    )
 
     @property
     def lake_root(self) -> Path:
@@ -92,3 +133,8 @@ class Settings(BaseSettings):
     @property
     def resolved_session_key_file(self) -> Path:
         return self.session_key_file or self.home / "keys" / "session.key"
+
+    @property
+    def oidc_configured(self) -> bool:
+        """Sign-in with OpenID Connect is offered when both the issuer and the client id are set."""
+        return bool(self.oidc_issuer and self.oidc_client_id)

@@ -174,7 +174,8 @@ def test_sign_out_ends_the_session(client: TestClient) -> None:
 COMMON = {"request", "user", "csrf_token", "path", "title"}
 CONTEXTS = {
     "base.html": set(),
-    "sign_in.html": {"next", "failed", "username"},
+    "sign_in.html": {"next", "failed", "username", "oidc_label"},
+    "oidc_error.html": {"message", "hint"},
     "sign_out.html": set(),
     "metrics.html": {"metrics", "actor"},
     "metric.html": {"view", "charts", "labels", "json_url"},

@@ -188,6 +188,43 @@ class Platform(TokensMixin, KeysMixin, ReferenceMixin, GovernanceMixin):
             raise AuthenticationRequired("the username or password is not right", hint="try again")
         return self.actor(username)
 
+    def authenticate_external(self, username: str, issuer: str) -> Actor:
+        """Sign in someone an OpenID Connect provider vouched for, as the existing, active user
+        its claim names; nothing is created (roles and organisations are managed here). Both
+        outcomes are audited like a password sign-in, with the method and the issuer."""
+        with self.database.session() as session:
+            user = session.scalars(
+                select(User).where(User.username == username, User.active.is_(True))
+            ).first()
+            who = Actor(
+                username[:120],
+                user.org_code if user else "",
+                Role(user.role) if user else Role.VIEWER,
+            )
+            detail = {"method": "oidc", "issuer": issuer}
+            action = "signin" if user else "signin.failed"
+            self.audit.record(session, who, action, f"user/{username[:100]}", detail=detail)
+        if user is None:
+            raise AuthenticationRequired(
+                f"You signed in as {username[:120]!r}, but carehub has no active user of that "
+                "name, so you have not been signed in to carehub.",
+                hint="ask a carehub administrator to add you under that username "
+                "(`carehub users add`); they also choose your role and organisation",
+            )
+        return self.actor(username)
+
+    def refuse_external_sign_in(self, issuer: str, reason: str) -> None:
+        """Audit an OpenID Connect sign-in refused before any user was known (a bad answer
+        from the provider): the reason is a short code, never the token."""
+        with self.database.session() as session:
+            self.audit.record(
+                session,
+                Actor("oidc:unknown", "", Role.VIEWER),
+                "signin.failed",
+                "oidc",
+                detail={"method": "oidc", "issuer": issuer, "reason": reason[:60]},
+            )
+
     # --- feeds ---------------------------------------------------------------------------------
 
     def install_mapping(self, actor: Actor, path: Path) -> FeedMapping:

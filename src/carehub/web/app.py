@@ -17,6 +17,7 @@ from carehub.errors import AuthenticationRequired, CarehubError, ConfigurationEr
 from carehub.platform import Platform
 from carehub.web import api, coverage, dictionary, pages, submissions
 from carehub.web.api import API_PREFIX
+from carehub.web.oidc import install as install_oidc
 from carehub.web.rendering import Renderer
 
 SESSION_MAX_AGE_SECONDS = 8 * 60 * 60  # one working day
@@ -83,6 +84,7 @@ def create_app(platform: Platform) -> FastAPI:
     )
     app.state.platform = platform
     app.state.renderer = Renderer()
+    install_oidc(app, platform.settings)  # sign-in with OpenID Connect, when configured
     app.add_middleware(
         SessionMiddleware,
         secret_key=platform.session_key().hex(),

@@ -75,11 +75,18 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+def _oidc_label(platform: Platform) -> str | None:
+    """What the OpenID Connect button calls the provider; None when there is none."""
+    settings = platform.settings
+    return settings.oidc_label if settings.oidc_configured else None
+
+
 @router.get("/sign-in", response_class=HTMLResponse)
-def sign_in_page(request: Request, renderer: RendererDep, next: str | None = None) -> HTMLResponse:
-    return renderer.page(
-        request, "sign_in.html", {"next": _safe_next(next), "failed": False, "username": ""}
-    )
+def sign_in_page(
+    request: Request, platform: PlatformDep, renderer: RendererDep, next: str | None = None
+) -> HTMLResponse:
+    context = {"next": _safe_next(next), "failed": False, "username": ""}
+    return renderer.page(request, "sign_in.html", {**context, "oidc_label": _oidc_label(platform)})
 
 
 @router.post("/sign-in", response_model=None)
@@ -97,6 +104,7 @@ def sign_in(
         actor = platform.authenticate(username, password)
     except AuthenticationRequired:
         context = {"next": _safe_next(next), "failed": True, "username": username}
+        context["oidc_label"] = _oidc_label(platform)  # the button stays after a failure
         return renderer.page(request, "sign_in.html", context, status_code=401)
     request.session.clear()  # a fresh session (and CSRF token) after sign-in
     request.session["user"] = actor.username
