@@ -356,7 +356,8 @@ class GovernanceMixin(PlatformBase):
         in_force = [a for a in self.agreements() if a.in_force]
         uses: dict[str, Counter[str]] = {a.spec.id: Counter() for a in in_force}
         with self.database.session() as session:
-            names = dict(session.execute(select(Organisation.ods_code, Organisation.name)).tuples())
+            orgs = session.execute(select(Organisation.ods_code, Organisation.name))
+            names = {code: name for code, name in orgs}
             events = session.execute(
                 select(AuditEvent.at, AuditEvent.detail).where(AuditEvent.action.in_(USE_ACTIONS))
             )

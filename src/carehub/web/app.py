@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -15,7 +16,17 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from carehub.errors import AuthenticationRequired, CarehubError, ConfigurationError
 from carehub.platform import Platform
-from carehub.web import api, coverage, dictionary, pages, submissions
+from carehub.web import (
+    access,
+    agreements,
+    api,
+    coverage,
+    dictionary,
+    explorer,
+    pages,
+    submissions,
+    transparency,
+)
 from carehub.web.api import API_PREFIX
 from carehub.web.oidc import install as install_oidc
 from carehub.web.rendering import Renderer
@@ -99,12 +110,18 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(submissions.router)
     app.include_router(coverage.router)
     app.include_router(dictionary.router)
+    app.include_router(agreements.router)
+    app.include_router(explorer.router)
+    app.include_router(access.router)
+    app.include_router(transparency.router)
     app.include_router(api.router)
 
     @app.exception_handler(CarehubError)
     async def carehub_error(request: Request, error: CarehubError) -> Response:
         if isinstance(error, AuthenticationRequired) and not wants_json(request):
-            return RedirectResponse(f"/sign-in?next={request.url.path}", status_code=303)
+            query = request.url.query  # e.g. the explorer's ?purpose=, kept through sign-in
+            target = request.url.path + (f"?{query}" if query else "")
+            return RedirectResponse(f"/sign-in?next={quote(target, safe='/')}", status_code=303)
         body = {"error": type(error).__name__, "message": error.message, "hint": error.hint}
         if wants_json(request):
             headers = (
