@@ -166,7 +166,8 @@ def test_a_name_that_is_not_an_identifier_is_a_404(client: TestClient) -> None:
 
 def test_navigation_and_footer_link_to_the_dictionary(client: TestClient) -> None:
     sign_in = client.get("/sign-in").text
-    assert sign_in.count('href="/dictionary"') == 2  # header navigation and footer
+    # header navigation, footer, and the sign-in page's note of what anyone can see
+    assert sign_in.count('href="/dictionary"') == 3
     page = client.get("/dictionary/ed_attendance").text
     assert 'href="/dictionary" aria-current="page"' in page  # the header marks where we are
 
