@@ -458,3 +458,29 @@ def test_stewards_take_an_agreement_through_its_lifecycle(
     assert "Manage this agreement" not in page
     document = client.get(f"{url}.json").json()
     assert document["state"] == "terminated" and document["in_force"] is False
+
+
+def test_changing_an_id_in_the_url_shows_nothing_of_someone_elses(
+    client: TestClient, demo_platform: Platform
+) -> None:
+    icb = demo_platform.actor("icb.analyst")
+    theirs = demo_platform.request_access(
+        icb,
+        "ed_attendance",
+        "RAJ",
+        demo_platform.explain_access(icb, "icb.analyst", "ed_attendance")[0].purpose,
+        demo_platform.explain_access(icb, "icb.analyst", "ed_attendance")[0].level,
+        "Another analyst's request, which RAJ's analyst must not see.",
+    )
+    sign_in(client, "raj.analyst")
+    for path in (f"/access/requests/{theirs.id}", f"/access/requests/{theirs.id}.json"):
+        answer = client.get(path)
+        assert answer.status_code == 404 and "Another analyst" not in answer.text
+    assert "Another analyst" not in client.get("/access.json").text
+    # Nor can an analyst act on an agreement, whatever id the form is posted to.
+    forged = client.post(
+        "/agreements/ISA-MSE-005/terminate",
+        data={"csrf_token": token(client, "/sign-out"), "reason": "forged"},
+    )
+    assert forged.status_code == 403
+    assert demo_platform.agreement("ISA-MSE-005").in_force
