@@ -28,9 +28,8 @@ from datetime import datetime
 
 from sqlglot import exp
 
-from carehub.model.checks import (
-    PATTERNS,
-    CheckDefinition,
+from carehub.model.check_formats import PATTERNS
+from carehub.model.check_rules import (
     DefaultValueShare,
     InCodeSet,
     InSequence,
@@ -44,6 +43,7 @@ from carehub.model.checks import (
     Unique,
     ValidNhsNumberShare,
 )
+from carehub.model.checks import CheckDefinition
 from carehub.model.datasets import DatasetSpec, FieldType
 from carehub.store.engines import Engine, HmacPads
 

@@ -21,15 +21,14 @@ from typing import Any
 
 from sqlglot import exp
 
-from carehub.model.checks import (
-    CheckDefinition,
-    CheckPack,
+from carehub.model.check_rules import (
     QuarantineShare,
     ReceivedByDueDate,
     Reference,
     Unique,
     VolumeVsHistory,
 )
+from carehub.model.checks import CheckDefinition, CheckPack
 from carehub.model.datasets import NAME_PATTERN
 from carehub.quality.compile import (
     MAX_CAPTURED_ROWS,

@@ -14,7 +14,7 @@ from typing import Literal
 
 from sqlglot import exp
 
-from carehub.model.checks import ReferenceList
+from carehub.model.check_formats import ReferenceList
 from carehub.quality.compile import CODE, CheckCannotRun
 from carehub.store.engines import Engine
 
