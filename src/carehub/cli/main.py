@@ -722,6 +722,8 @@ def run_web_app(host: str, port: int) -> None:
 
 from carehub.cli import demo as _demo  # noqa: E402  (registers `synth` and `demo`)
 from carehub.cli import governance as _governance  # noqa: E402  (agreements, access, data)
+from carehub.cli import quality as _quality  # noqa: E402  (dq)
 
 _demo.register(app)
 _governance.register(app)
+_quality.register(app)

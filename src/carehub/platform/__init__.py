@@ -1,8 +1,8 @@
 """The facade: one `Platform` built from `Settings`; its methods are carehub's use cases.
 
 The CLI and the web app import from here and nothing below it. `hub.py` assembles the class from
-parts that each own one area: `base.py` (the workspace and its services), `tokens.py`, `keys.py`
-and `reference.py`.
+parts that each own one area: `base.py` (the workspace and its services), `tokens.py`, `keys.py`,
+`reference.py` and `quality.py`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from carehub.platform.base import ORGANISATION_KINDS
 from carehub.platform.governance import AccessLine, RequestInfo, TransparencyEntry
 from carehub.platform.hub import Platform
 from carehub.quality.coverage import FeedCoverage, MonthState
+from carehub.quality.results import CheckRunReport
 from carehub.standardise.rotation import KeyStatus, RotationReport
 from carehub.standardise.row_rules import RowRule
 from carehub.standardise.runner import Receipt, TrialReceipt
@@ -34,6 +35,7 @@ __all__ = [
     "Actor",
     "AgreementSpec",
     "AgreementState",
+    "CheckRunReport",
     "CountsResult",
     "DatasetSpec",
     "Decision",

@@ -53,6 +53,7 @@ from carehub.platform.base import (
 )
 from carehub.platform.governance import GovernanceMixin
 from carehub.platform.keys import KeysMixin
+from carehub.platform.quality import QualityMixin
 from carehub.platform.reference import ReferenceMixin
 from carehub.platform.tokens import TokensMixin
 from carehub.standardise.drafting import Draft, propose_mapping
@@ -74,7 +75,7 @@ from carehub.store.tables import Organisation, Submission, User
 LOG = logging.getLogger(__name__)
 
 
-class Platform(TokensMixin, KeysMixin, ReferenceMixin, GovernanceMixin):
+class Platform(TokensMixin, KeysMixin, ReferenceMixin, GovernanceMixin, QualityMixin):
     # --- organisations and users -------------------------------------------------------------
 
     def add_organisation(self, actor: Actor, ods_code: str, name: str, kind: str) -> None:
@@ -553,6 +554,9 @@ class Platform(TokensMixin, KeysMixin, ReferenceMixin, GovernanceMixin):
         except (DataContractError, UserError) as error:
             self.intake.reject(actor, submission.id, error)
             return self._receipt(submission.id, job.id)
+        progress(0.9, "checking data quality")
+        # published: whatever happens to the checks now, the submission stays
+        self.check_after_publication(actor, submission.id, mapping.schedule)
         warnings = missing_column_warnings(mapping, profile.missing_optional)
         unnamed = sum(1 for column in profile.columns if not column.strip())
         if unnamed:

@@ -264,3 +264,59 @@ class AccessRequest(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     decision_note: Mapped[str | None] = mapped_column(Text)
     agreement_id: Mapped[str | None] = mapped_column(ForeignKey("agreements.id"))
+
+
+class CheckRun(Base):
+    """One run of a dataset's check pack over a submission's rows (``quality/runner.py``)."""
+
+    __tablename__ = "check_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    dataset: Mapped[str] = mapped_column(String(64))
+    org_code: Mapped[str] = mapped_column(String(6))
+    period: Mapped[str | None] = mapped_column(String(7))
+    pack_sha256: Mapped[str] = mapped_column(String(64))  # the definitions the run used
+    engine: Mapped[str] = mapped_column(String(20))
+    run_at: Mapped[datetime] = mapped_column(DateTime)
+    run_by: Mapped[str] = mapped_column(String(120))
+    rows_checked: Mapped[int] = mapped_column(BigInteger)  # published rows
+    rows_quarantined: Mapped[int] = mapped_column(BigInteger)
+    checks_failed: Mapped[int] = mapped_column(Integer)
+    checks_errored: Mapped[int] = mapped_column(Integer)
+
+
+class CheckResult(Base):
+    """One check's outcome in a run: passed, failed, not_applicable or error."""
+
+    __tablename__ = "check_results"
+    __table_args__ = (UniqueConstraint("run_id", "check_id", name="uq_check_result"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("check_runs.id"), index=True)
+    check_id: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(20))
+    context: Mapped[str] = mapped_column(String(20))
+    severity: Mapped[str] = mapped_column(String(10))
+    rule: Mapped[str] = mapped_column(String(40))  # the rule kind
+    fields: Mapped[str] = mapped_column(String(600))  # the fields it names, comma-separated
+    status: Mapped[str] = mapped_column(String(16))
+    failing: Mapped[int | None] = mapped_column(BigInteger)
+    denominator: Mapped[int | None] = mapped_column(BigInteger)
+    failing_pct: Mapped[float | None] = mapped_column(Float)
+    tolerated_pct: Mapped[float] = mapped_column(Float)
+    captured: Mapped[int] = mapped_column(Integer)  # failing rows kept in check_failures
+    error: Mapped[str | None] = mapped_column(Text)  # why it could not run (never a row value)
+
+
+class CheckFailure(Base):
+    """A failing row of a check: its row number in the file, the field and a reason code;
+    never the value."""
+
+    __tablename__ = "check_failures"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("check_runs.id"), primary_key=True)
+    check_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source_row: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    field: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(60))

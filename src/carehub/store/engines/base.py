@@ -80,11 +80,18 @@ class Engine(Protocol):
         ...
 
     def scan_csv(
-        self, path: Path, *, delimiter: str, encoding: str, columns: Sequence[str] | None = None
+        self,
+        path: Path,
+        *,
+        delimiter: str,
+        encoding: str,
+        columns: Sequence[str] | None = None,
+        header: bool = True,
     ) -> exp.Expr:
         """A table expression reading every column of a CSV file as text, with RFC 4180 quotes.
         ``columns`` are the names in its header (already checked): the rest is read as data,
-        nothing is guessed, and a line with too many or too few fields is an error."""
+        nothing is guessed, and a line with too many or too few fields is an error. A file
+        without a header line (``header`` False, such as an ODS extract) needs ``columns``."""
         ...
 
     def scan_parquet(self, paths: list[Path], *, partitions: bool = False) -> exp.Expr:

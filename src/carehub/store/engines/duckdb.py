@@ -123,14 +123,20 @@ class DuckDBEngine:
             connection.close()
 
     def scan_csv(
-        self, path: Path, *, delimiter: str, encoding: str, columns: Sequence[str] | None = None
+        self,
+        path: Path,
+        *,
+        delimiter: str,
+        encoding: str,
+        columns: Sequence[str] | None = None,
+        header: bool = True,
     ) -> exp.Expr:
         # RFC 4180 quoting, always. With the header's names given, nothing is sniffed: DuckDB's
         # sniffer may otherwise skip leading rows, drop rows starting with '#' as comments or
         # give up on a ragged file without saying which line is wrong.
         options = [
             exp.EQ(this=exp.column("all_varchar"), expression=exp.true()),
-            exp.EQ(this=exp.column("header"), expression=exp.true()),
+            exp.EQ(this=exp.column("header"), expression=exp.true() if header else exp.false()),
             exp.EQ(this=exp.column("delim"), expression=_text(delimiter)),
             exp.EQ(this=exp.column("quote"), expression=_text('"')),
             exp.EQ(this=exp.column("escape"), expression=_text('"')),

@@ -1,0 +1,118 @@
+"""Data quality use cases: the check packs, running them on a submission and their results.
+
+Checks run on their own after a submission is published (``check_after_publication``, called by
+the processing job once the version pointer has flipped: a check that fails to run is logged and
+never loses the submission) and again on request (`carehub dq run`). They read the submission's
+own files as part of processing it; who may run them and see their results follows who may see
+the submission (its organisation, stewards and admins).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from functools import cached_property
+
+from carehub.errors import NotFound
+from carehub.governance.actors import Actor, Role
+from carehub.model.checks import CheckPack, check_pack_names, check_pack_schema, get_check_pack
+from carehub.model.mappings import Schedule
+from carehub.model.periods import Period
+from carehub.platform.base import STEWARDING_ROLES, SUBMITTING_ROLES, PlatformBase, require_role
+from carehub.quality.evaluation import Failure
+from carehub.quality.reference import ReferenceData
+from carehub.quality.results import CheckRunReport
+from carehub.quality.runner import QualityRunner
+from carehub.store.tables import Submission
+
+LOG = logging.getLogger(__name__)
+
+
+class QualityMixin(PlatformBase):
+    @cached_property
+    def quality(self) -> QualityRunner:
+        reference = ReferenceData(self.settings.resolved_shared_data)
+        return QualityRunner(self.database, self.lake, self.engine, self.audit, reference)
+
+    # --- definitions: reference information, no patient data -----------------------------------
+
+    @staticmethod
+    def check_packs() -> tuple[CheckPack, ...]:
+        return tuple(get_check_pack(name) for name in check_pack_names())
+
+    @staticmethod
+    def check_pack(dataset: str) -> CheckPack:
+        return get_check_pack(dataset)
+
+    @staticmethod
+    def check_schema() -> dict[str, object]:
+        """The JSON Schema of a check pack file."""
+        return check_pack_schema()
+
+    # --- runs ----------------------------------------------------------------------------------
+
+    def run_checks(self, actor: Actor, submission_id: int) -> CheckRunReport:
+        """Run the dataset's checks on an accepted submission and keep the results (audited)."""
+        require_role(actor, SUBMITTING_ROLES, "run data quality checks")
+        submission = self._visible_submission(actor, submission_id)
+        return self.quality.run(actor, submission_id, pads=self._pads, due=self._due(submission))
+
+    def check_results(self, actor: Actor, submission_id: int) -> CheckRunReport:
+        """The latest check run of a submission the actor may see."""
+        self._visible_submission(actor, submission_id)
+        report = self.quality.latest(submission_id)
+        if report is None:
+            raise NotFound(
+                f"submission {submission_id} has not been checked",
+                hint=f"run its checks with `carehub dq run {submission_id}`",
+            )
+        return report
+
+    def check_failures(
+        self, actor: Actor, submission_id: int, check_id: str | None = None, limit: int = 100
+    ) -> list[tuple[str, Failure]]:
+        """The first failing rows the latest run kept: row number, field and reason code."""
+        report = self.check_results(actor, submission_id)
+        return self.quality.failures(report.run_id, check_id, limit)
+
+    def check_after_publication(
+        self, actor: Actor, submission_id: int, schedule: Schedule | None
+    ) -> None:
+        """Run the checks of a just-published submission (``schedule``: its feed's, from the
+        mapping it was processed with). Called once it is published: a failure here is logged
+        (its type only) and the submission stays published."""
+        try:
+            submission = self.intake.get(submission_id)
+            if submission.dataset not in check_pack_names():
+                return
+            due = (
+                schedule.due(Period.parse(submission.period))
+                if schedule and submission.period
+                else None
+            )
+            self.quality.run(actor, submission_id, pads=self._pads, due=due)
+        except Exception as exc:  # the submission is already safe; say so and carry on
+            LOG.error(
+                "data quality checks of submission %s did not run: %s (run them again with "
+                "`carehub dq run %s`)",
+                submission_id,
+                type(exc).__name__,
+                submission_id,
+            )
+
+    def _visible_submission(self, actor: Actor, submission_id: int) -> Submission:
+        submission = self.intake.get(submission_id)
+        every = actor.role in STEWARDING_ROLES or actor.role is Role.SYSTEM
+        if not every and submission.org_code != actor.org_code:
+            raise NotFound(
+                f"there is no submission {submission_id}",
+                hint="you can see your own organisation's submissions",
+            )
+        return submission
+
+    def _due(self, submission: Submission) -> date | None:
+        """The date the feed's file for the submission's period was due, if it is scheduled."""
+        if submission.period is None:
+            return None
+        schedule = self.mapping_for(submission.org_code, submission.dataset).schedule
+        return schedule.due(Period.parse(submission.period)) if schedule else None
