@@ -1,4 +1,4 @@
-"""`carehub dq …`: the data quality check packs, and running them on a submission."""
+"""`carehub dq …`: the data quality check packs, running them on a submission, and scorecards."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import typer
 
 from carehub.cli.common import JsonOption, UserOption, acting, platform
 from carehub.cli.output import emit_json, handles_errors, message
-from carehub.platform import CheckRunReport
+from carehub.platform import CheckRunReport, Scorecard, ScorePoint
 
 dq_app = typer.Typer(
-    help="Data quality: check packs per dataset, check runs and their results.",
+    help="Data quality: check packs per dataset, check runs, their results and scorecards.",
     no_args_is_help=True,
 )
 
@@ -120,3 +120,86 @@ def dq_checks(
 def dq_schema() -> None:
     """Print the JSON Schema of a check pack file (carehub/model/checks/<dataset>.yaml)."""
     emit_json(platform().check_schema())
+
+
+def _score(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def show_scorecard(card: Scorecard) -> None:
+    """The score, the data items and the problems to stdout; the summary to stderr."""
+    typer.echo(f"score\t{_score(card.score)}\tcoverage {card.coverage:.2f}")
+    for item in card.items:
+        score = "-" if item.score is None else f"{item.score:.3f}"
+        defaults = "" if item.defaults is None else f"\tdefaults {item.defaults}"
+        typer.echo(
+            f"item\t{item.field}\t{score}\t{item.valid_and_complete}/{item.records}{defaults}"
+        )
+    problems = card.problems
+    for label, checks in (
+        ("new", problems.new),
+        ("persisting", problems.persisting),
+        ("resolved", problems.resolved),
+    ):
+        for check_id in checks:
+            typer.echo(f"{label}\t{check_id}")
+    before = card.previous_submission_id
+    message(
+        f"submission {card.submission_id} ({card.dataset}, {card.org_code}, {card.period}): "
+        f"DQMI-compatible score {_score(card.published_score)}; "
+        f"{len(problems.new)} new, {len(problems.persisting)} persisting, "
+        f"{len(problems.resolved)} resolved problems "
+        + (f"since submission {before}" if before else "(no earlier submission)")
+    )
+
+
+@dq_app.command("report")
+@handles_errors
+def dq_report(
+    submission_id: Annotated[int, typer.Argument(help="The submission.")],
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A submission's scorecard: its DQMI-compatible score, data items, each check's result,
+    and the problems new, persisting and resolved since the provider's previous submission."""
+    hub = platform()
+    hub.check_ready()
+    card = hub.scorecard(acting(hub, user), submission_id)
+    if as_json:
+        emit_json(card)
+        return
+    show_scorecard(card)
+    for r in card.results:
+        typer.echo(f"check\t{r.status}\t{r.check_id}\t{_percent(r.failing_pct)}")
+
+
+def _point_line(kind: str, p: ScorePoint) -> str:
+    return (
+        f"{kind}\t{p.org_code}\t{p.period}\t{_score(p.score)}\tcoverage {p.coverage:.2f}"
+        f"\t{p.problems} failed checks\tsubmission {p.submission_id}"
+    )
+
+
+@dq_app.command("scores")
+@handles_errors
+def dq_scores(
+    dataset: Annotated[str, typer.Argument(help="The dataset.")],
+    org: Annotated[
+        str | None, typer.Option("--org", help="The trend of this provider only (ODS code).")
+    ] = None,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """DQMI-compatible scores of a dataset: per provider and period (the trend), and each
+    provider's latest (the peer comparison)."""
+    hub = platform()
+    hub.check_ready()
+    result = hub.scores(acting(hub, user), dataset, org)
+    if as_json:
+        emit_json(result)
+        return
+    for p in result.trend:
+        typer.echo(_point_line("trend", p))
+    for p in result.peers:
+        typer.echo(_point_line("peer", p))
+    message(f"{dataset}: {len(result.trend)} scored periods, {len(result.peers)} providers")

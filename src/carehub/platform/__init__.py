@@ -23,6 +23,7 @@ from carehub.platform.governance import AccessLine, RequestInfo, TransparencyEnt
 from carehub.platform.hub import Platform
 from carehub.quality.coverage import FeedCoverage, MonthState
 from carehub.quality.results import CheckRunReport
+from carehub.quality.scorecard import ItemScore, Problems, Scorecard, ScorePoint, Scores
 from carehub.standardise.rotation import KeyStatus, RotationReport
 from carehub.standardise.row_rules import RowRule
 from carehub.standardise.runner import Receipt, TrialReceipt
@@ -40,6 +41,7 @@ __all__ = [
     "DatasetSpec",
     "Decision",
     "FeedCoverage",
+    "ItemScore",
     "JobInfo",
     "KeyStatus",
     "Level",
@@ -48,6 +50,7 @@ __all__ = [
     "MonthState",
     "Platform",
     "PointView",
+    "Problems",
     "Purpose",
     "Receipt",
     "RequestInfo",
@@ -57,6 +60,9 @@ __all__ = [
     "RowsResult",
     "RunSummary",
     "Scope",
+    "ScorePoint",
+    "Scorecard",
+    "Scores",
     "SourceView",
     "State",
     "TokenInfo",

@@ -5,6 +5,13 @@ the processing job once the version pointer has flipped: a check that fails to r
 never loses the submission) and again on request (`carehub dq run`). They read the submission's
 own files as part of processing it; who may run them and see their results follows who may see
 the submission (its organisation, stewards and admins).
+
+Scorecards follow the same rule: a submission's scorecard (each check's result, its data items
+and its problems since the provider's previous submission) is for the submission's organisation,
+stewards and admins. The scores alone (``scores``: a DQMI-compatible percentage, the coverage and
+the number of failed checks per provider and period, never a count of rows) may be seen by every
+user, whatever their role or organisation: they are aggregate measures of a provider's data, as
+NHS England publishes the DQMI of every provider, and comparing peers is their point.
 """
 
 from __future__ import annotations
@@ -19,10 +26,21 @@ from carehub.model.checks import CheckPack, check_pack_names, check_pack_schema,
 from carehub.model.mappings import Schedule
 from carehub.model.periods import Period
 from carehub.platform.base import STEWARDING_ROLES, SUBMITTING_ROLES, PlatformBase, require_role
+from carehub.quality.coverage import Arrival, FeedCoverage, feed_coverage
 from carehub.quality.evaluation import Failure
 from carehub.quality.reference import ReferenceData
-from carehub.quality.results import CheckRunReport
+from carehub.quality.results import CheckRunReport, previous_checked, published_submissions
 from carehub.quality.runner import QualityRunner
+from carehub.quality.scorecard import (
+    Scorecard,
+    Scores,
+    build_scorecard,
+    coverage_share,
+    point,
+)
+from carehub.quality.scorecard import (
+    scores as gather_scores,
+)
 from carehub.store.tables import Submission
 
 LOG = logging.getLogger(__name__)
@@ -74,6 +92,67 @@ class QualityMixin(PlatformBase):
         """The first failing rows the latest run kept: row number, field and reason code."""
         report = self.check_results(actor, submission_id)
         return self.quality.failures(report.run_id, check_id, limit)
+
+    # --- scorecards ----------------------------------------------------------------------------
+
+    def scorecard(self, actor: Actor, submission_id: int) -> Scorecard:
+        """A checked submission's DQMI-compatible score, data items, check results and problems
+        new, resolved and persisting since the provider's previous checked submission."""
+        submission = self._visible_submission(actor, submission_id)
+        report = self.check_results(actor, submission_id)
+        with self.database.session() as session:
+            previous_id = previous_checked(session, submission)
+        previous = self.quality.latest(previous_id) if previous_id is not None else None
+        feed = self._feed_coverage(submission.org_code, submission.dataset)
+        return build_scorecard(report, coverage_share(feed, submission.period), previous)
+
+    def provider_scorecard(self, actor: Actor, dataset: str, org: str, period: str) -> Scorecard:
+        """The scorecard of the current (published) submission of a provider, dataset and
+        period."""
+        with self.database.session() as session:
+            current = published_submissions(session, dataset, org, period)
+        if not current:
+            raise NotFound(
+                f"{org} has no published {dataset} submission for {period}",
+                hint="see `carehub submissions list`",
+            )
+        return self.scorecard(actor, current[0].id)
+
+    def scores(self, actor: Actor, dataset: str, org: str | None = None) -> Scores:
+        """The score per period of each provider of a dataset (of ``org`` only, if given) and
+        every provider's latest score. Any user may see them (see the module's docstring)."""
+        get_check_pack(dataset)  # NotFound names the datasets with checks
+        with self.database.session() as session:
+            current = published_submissions(session, dataset)
+        feeds: dict[str, FeedCoverage | None] = {}
+        points = []
+        for submission in current:
+            report = self.quality.latest(submission.id)
+            if report is None:
+                continue  # published before checks existed, or its checks did not run
+            if submission.org_code not in feeds:
+                feeds[submission.org_code] = self._feed_coverage(submission.org_code, dataset)
+            coverage = coverage_share(feeds[submission.org_code], submission.period)
+            points.append(point(report, coverage))
+        every = gather_scores(dataset, points)
+        if org is None:
+            return every
+        trend = tuple(p for p in every.trend if p.org_code == org)
+        if not trend:
+            raise NotFound(
+                f"{org} has no checked {dataset} submission",
+                hint=f"providers with scores: {', '.join(p.org_code for p in every.peers) or '-'}",
+            )
+        return Scores(dataset, trend, every.peers)
+
+    def _feed_coverage(self, org: str, dataset: str) -> FeedCoverage | None:
+        schedule = self.mapping_for(org, dataset).schedule
+        if schedule is None:
+            return None
+        arrivals = [
+            Arrival(s.period, s.received_at, s.state) for s in self.submissions(dataset, org)
+        ]
+        return feed_coverage(org, dataset, schedule, arrivals, date.today())
 
     def check_after_publication(
         self, actor: Actor, submission_id: int, schedule: Schedule | None

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from carehub.model.checks import CheckPack
 from carehub.quality.evaluation import CheckOutcome, Failure, Status, SubmissionRows
-from carehub.store.tables import CheckFailure, CheckResult, CheckRun
+from carehub.store.tables import CheckFailure, CheckResult, CheckRun, Submission
 
 INSERT_BATCH = 5_000  # failing rows written per statement
 
@@ -183,3 +183,40 @@ def run_failures(
         (row.check_id, Failure(row.source_row, row.field, row.reason))
         for row in session.scalars(query)
     ]
+
+
+def previous_checked(session: Session, submission: Submission) -> int | None:
+    """The provider's checked submission of the same dataset received just before this one
+    (whatever its period), for a scorecard's new, resolved and persisting problems."""
+    query = (
+        select(Submission.id)
+        .join(CheckRun, CheckRun.submission_id == Submission.id)
+        .where(
+            Submission.dataset == submission.dataset,
+            Submission.org_code == submission.org_code,
+            Submission.id != submission.id,
+            (Submission.received_at < submission.received_at)
+            | (
+                (Submission.received_at == submission.received_at) & (Submission.id < submission.id)
+            ),
+        )
+        .order_by(Submission.received_at.desc(), Submission.id.desc())
+        .limit(1)
+    )
+    return session.scalars(query).first()
+
+
+def published_submissions(
+    session: Session, dataset: str, org_code: str | None = None, period: str | None = None
+) -> list[Submission]:
+    """The current (published) submission of each provider and period of a dataset."""
+    query = select(Submission).where(
+        Submission.dataset == dataset,
+        Submission.state == "published",
+        Submission.period.is_not(None),
+    )
+    if org_code is not None:
+        query = query.where(Submission.org_code == org_code)
+    if period is not None:
+        query = query.where(Submission.period == period)
+    return list(session.scalars(query.order_by(Submission.org_code, Submission.period)))
