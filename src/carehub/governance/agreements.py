@@ -36,6 +36,9 @@ class State(StrEnum):
     TERMINATED = "terminated"
 
 
+SIGNABLE = frozenset({State.AWAITING_SIGNATURE, State.ACTIVE, State.UNDER_REVIEW})
+
+
 @dataclass(frozen=True)
 class Signature:
     org_code: str
@@ -73,6 +76,20 @@ class AgreementState:
     def binds(self, org: str) -> bool:
         """In force for ``org``: a recipient that joined later counts once it has signed."""
         return self.in_force and org in self.signed
+
+    def actions_for(self, actor: Actor) -> frozenset[str]:
+        """The lifecycle steps ``actor`` may take now: who may act, and what the state allows
+        (the register checks both again when a step is taken)."""
+        if actor.role not in MANAGING_ROLES:
+            return frozenset()
+        offered = {
+            "send": self.state is State.DRAFT,
+            "sign": self.state in SIGNABLE and actor.org_code in self.awaiting,
+            "review": self.state is State.ACTIVE,
+            "complete": self.state is State.UNDER_REVIEW,
+            "terminate": self.state is not State.TERMINATED,
+        }
+        return frozenset(name for name, allowed in offered.items() if allowed)
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -200,7 +217,7 @@ class AgreementRegister:
             spec = AgreementSpec.model_validate_json(row.document)
             if org not in spec.parties:
                 raise UserError(f"{org} is not a party to agreement {agreement_id}")
-            if row.state not in (State.AWAITING_SIGNATURE, State.ACTIVE, State.UNDER_REVIEW):
+            if row.state not in SIGNABLE:
                 raise Conflict(
                     f"agreement {agreement_id} is {row.state}, not awaiting signatures",
                     hint="send it for signature first (carehub agreements send)",

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from carehub.errors import PolicyDenied, UserError
-from carehub.platform import Actor, AgreementState, Platform, Role, State
+from carehub.platform import Actor, AgreementState, Platform
 from carehub.web.forms import date_from_parts, error_context
 from carehub.web.labels import (
     LEVEL_TITLES,
@@ -27,8 +27,6 @@ from carehub.web.pages import ActorDep, PlatformDep, RendererDep, require_csrf
 from carehub.web.rendering import Renderer
 
 router = APIRouter()
-MANAGERS = (Role.STEWARD, Role.ADMIN)  # who is offered the lifecycle forms
-SIGNABLE = (State.AWAITING_SIGNATURE, State.ACTIVE, State.UNDER_REVIEW)
 DONE = {  # what the page says after each action succeeded (?done=…)
     "sent": "The agreement was sent to its parties for signature.",
     "signed": "Your organisation's signature is recorded.",
@@ -142,20 +140,6 @@ def agreement_json(agreement_id: str, platform: PlatformDep, actor: ActorDep) ->
     return JSONResponse(agreement_document(a, _names(platform)))
 
 
-def _actions(a: AgreementState, actor: Actor) -> set[str]:
-    """The forms to offer: the platform still checks each action when it is sent."""
-    if actor.role not in MANAGERS:
-        return set()
-    offered = {
-        "send": a.state is State.DRAFT,
-        "sign": a.state in SIGNABLE and actor.org_code in a.awaiting,
-        "review": a.state is State.ACTIVE,
-        "complete": a.state is State.UNDER_REVIEW,
-        "terminate": a.state is not State.TERMINATED,
-    }
-    return {name for name, shown in offered.items() if shown}
-
-
 def _detail_context(
     platform: Platform, actor: Actor, agreement_id: str, done: str | None = None
 ) -> dict[str, Any]:
@@ -174,7 +158,7 @@ def _detail_context(
     return {
         "agreement": agreement_document(a, names),
         "datasets": datasets,
-        "actions": sorted(_actions(a, actor)),
+        "actions": sorted(a.actions_for(actor)),
         "actor": actor,
         "done": DONE.get(done or ""),
         "json_url": f"{agreement_url(agreement_id)}.json",
