@@ -184,5 +184,8 @@ def test_the_cli(hub: Platform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert "closed" in shown and "evidence\tfigure confirmed" in shown
     assert "comment" in shown and "asked the trust" in shown
     assert run("list", "--state", "closed").startswith(f"{logged}\tclosed")
+    part = int(run("split", str(listed[0]["id"]), "--title", "Placeholder from site RAJ01"))
+    run("merge", str(part), "--into", str(listed[0]["id"]))
+    assert f"merged into issue {listed[0]['id']}" in run("show", str(part))
     bad = runner.invoke(app, ["dq", "issues", "move", str(listed[0]["id"]), "approval"])
     assert bad.exit_code != 0 and "one stage at a time" in bad.output

@@ -142,3 +142,33 @@ def issues_close(
     hub.check_ready()
     hub.close_dq_issue(acting(hub, user), issue_id, evidence)
     message(f"closed issue {issue_id}")
+
+
+@issues_app.command("split")
+@handles_errors
+def issues_split(
+    issue_id: Annotated[int, typer.Argument(help="The issue to split.")],
+    title: Annotated[str, typer.Option("--title", help="What the new issue is about.")],
+    user: UserOption = None,
+) -> None:
+    """A new issue from part of an open one, with its submissions (stewards and admins); prints
+    the new issue's id."""
+    hub = platform()
+    hub.check_ready()
+    new_id = hub.split_dq_issue(acting(hub, user), issue_id, title)
+    typer.echo(new_id)
+    message(f"issue {new_id} split from issue {issue_id}")
+
+
+@issues_app.command("merge")
+@handles_errors
+def issues_merge(
+    issue_id: Annotated[int, typer.Argument(help="The issue to close into the other.")],
+    into: Annotated[int, typer.Option("--into", help="The issue that carries on.")],
+    user: UserOption = None,
+) -> None:
+    """Close an issue into another of the same organisation and dataset (stewards and admins)."""
+    hub = platform()
+    hub.check_ready()
+    hub.merge_dq_issue(acting(hub, user), issue_id, into)
+    message(f"issue {issue_id} merged into issue {into}")

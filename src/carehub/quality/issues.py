@@ -14,6 +14,10 @@ People log issues by hand too, from a figure that looks wrong.
 This module decides what the state allows; who may act is the facade's (``platform/issues.py``).
 Every change records an audit event (identifiers only: no titles, comments or evidence) and an
 event in the issue's history (counts and submission ids, never row values).
+
+(Over 400 lines: the register's reads, its lifecycle and the automatic re-test share one set
+of row helpers and one transaction each; splitting them would spread one state machine over
+modules.)
 """
 
 from __future__ import annotations
