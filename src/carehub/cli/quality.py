@@ -203,3 +203,8 @@ def dq_scores(
     for p in result.peers:
         typer.echo(_point_line("peer", p))
     message(f"{dataset}: {len(result.trend)} scored periods, {len(result.peers)} providers")
+
+
+from carehub.cli.issues import issues_app  # noqa: E402  (`carehub dq issues …`)
+
+dq_app.add_typer(issues_app, name="issues")

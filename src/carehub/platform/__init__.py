@@ -22,6 +22,8 @@ from carehub.platform.base import ORGANISATION_KINDS
 from carehub.platform.governance import AccessLine, RequestInfo, TransparencyEntry
 from carehub.platform.hub import Platform
 from carehub.quality.coverage import FeedCoverage, MonthState
+from carehub.quality.issues import Issue, IssueDetail, IssueEvent
+from carehub.quality.issues import Stage as IssueStage
 from carehub.quality.results import CheckRunReport
 from carehub.quality.scorecard import ItemScore, Problems, Scorecard, ScorePoint, Scores
 from carehub.standardise.rotation import KeyStatus, RotationReport
@@ -41,6 +43,10 @@ __all__ = [
     "DatasetSpec",
     "Decision",
     "FeedCoverage",
+    "Issue",
+    "IssueDetail",
+    "IssueEvent",
+    "IssueStage",
     "ItemScore",
     "JobInfo",
     "KeyStatus",

@@ -52,6 +52,7 @@ from carehub.platform.base import (
     require_role,
 )
 from carehub.platform.governance import GovernanceMixin
+from carehub.platform.issues import IssuesMixin
 from carehub.platform.keys import KeysMixin
 from carehub.platform.quality import QualityMixin
 from carehub.platform.reference import ReferenceMixin
@@ -75,7 +76,7 @@ from carehub.store.tables import Organisation, Submission, User
 LOG = logging.getLogger(__name__)
 
 
-class Platform(TokensMixin, KeysMixin, ReferenceMixin, GovernanceMixin, QualityMixin):
+class Platform(TokensMixin, KeysMixin, ReferenceMixin, GovernanceMixin, QualityMixin, IssuesMixin):
     # --- organisations and users -------------------------------------------------------------
 
     def add_organisation(self, actor: Actor, ods_code: str, name: str, kind: str) -> None:

@@ -28,6 +28,7 @@ from carehub.model.periods import Period
 from carehub.platform.base import STEWARDING_ROLES, SUBMITTING_ROLES, PlatformBase, require_role
 from carehub.quality.coverage import Arrival, FeedCoverage, feed_coverage
 from carehub.quality.evaluation import Failure
+from carehub.quality.issues import IssueRegister
 from carehub.quality.reference import ReferenceData
 from carehub.quality.results import CheckRunReport, previous_checked, published_submissions
 from carehub.quality.runner import QualityRunner
@@ -73,7 +74,9 @@ class QualityMixin(PlatformBase):
         """Run the dataset's checks on an accepted submission and keep the results (audited)."""
         require_role(actor, SUBMITTING_ROLES, "run data quality checks")
         submission = self._visible_submission(actor, submission_id)
-        return self.quality.run(actor, submission_id, pads=self._pads, due=self._due(submission))
+        report = self.quality.run(actor, submission_id, pads=self._pads, due=self._due(submission))
+        IssueRegister(self.database, self.audit).retest(report)
+        return report
 
     def check_results(self, actor: Actor, submission_id: int) -> CheckRunReport:
         """The latest check run of a submission the actor may see."""
@@ -169,7 +172,8 @@ class QualityMixin(PlatformBase):
                 if schedule and submission.period
                 else None
             )
-            self.quality.run(actor, submission_id, pads=self._pads, due=due)
+            report = self.quality.run(actor, submission_id, pads=self._pads, due=due)
+            IssueRegister(self.database, self.audit).retest(report)  # the issues register
         except Exception as exc:  # the submission is already safe; say so and carry on
             LOG.error(
                 "data quality checks of submission %s did not run: %s (run them again with "

@@ -320,3 +320,58 @@ class CheckFailure(Base):
     source_row: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     field: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(60))
+
+
+class DqIssue(Base):
+    """A data quality problem in the issues register (``quality/issues.py``): raised by a check
+    that breached its threshold (one issue per problem) or logged by hand."""
+
+    __tablename__ = "dq_issues"
+    __table_args__ = (Index("ix_dq_issue_problem", "org_code", "dataset", "check_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_code: Mapped[str] = mapped_column(ForeignKey("organisations.ods_code"))
+    dataset: Mapped[str] = mapped_column(String(64))
+    check_id: Mapped[str | None] = mapped_column(String(64))  # None for one logged by hand
+    origin: Mapped[str] = mapped_column(String(10))  # check | manual
+    title: Mapped[str] = mapped_column(String(200))
+    stage: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(10))
+    priority: Mapped[str | None] = mapped_column(String(10))
+    owner: Mapped[str | None] = mapped_column(String(120))
+    raised_by: Mapped[str] = mapped_column(String(120))
+    raised_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closing_evidence: Mapped[str | None] = mapped_column(Text)
+
+
+class DqIssueEvent(Base):
+    """An issue's history: stage changes, comments, re-tests (submission and result; counts,
+    never row values), splits and merges."""
+
+    __tablename__ = "dq_issue_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("dq_issues.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20))
+    from_stage: Mapped[str | None] = mapped_column(String(32))
+    to_stage: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    result: Mapped[str | None] = mapped_column(String(16))
+    failing: Mapped[int | None] = mapped_column(BigInteger)
+    denominator: Mapped[int | None] = mapped_column(BigInteger)
+    other_issue_id: Mapped[int | None] = mapped_column(Integer)  # split from / merged into
+
+
+class DqIssueLink(Base):
+    """An issue was seen in (or found from) a submission."""
+
+    __tablename__ = "dq_issue_links"
+
+    issue_id: Mapped[int] = mapped_column(ForeignKey("dq_issues.id"), primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    linked_at: Mapped[datetime] = mapped_column(DateTime)
