@@ -22,6 +22,7 @@ from carehub.platform.base import ORGANISATION_KINDS
 from carehub.platform.governance import AccessLine, RequestInfo, TransparencyEntry
 from carehub.platform.hub import Platform
 from carehub.quality.coverage import FeedCoverage, MonthState
+from carehub.quality.feedback import FailedCheck, FeedbackReport, ResolvedCheck
 from carehub.quality.results import CheckRunReport
 from carehub.quality.scorecard import ItemScore, Problems, Scorecard, ScorePoint, Scores
 from carehub.standardise.rotation import KeyStatus, RotationReport
@@ -40,7 +41,9 @@ __all__ = [
     "CountsResult",
     "DatasetSpec",
     "Decision",
+    "FailedCheck",
     "FeedCoverage",
+    "FeedbackReport",
     "ItemScore",
     "JobInfo",
     "KeyStatus",
@@ -54,6 +57,7 @@ __all__ = [
     "Purpose",
     "Receipt",
     "RequestInfo",
+    "ResolvedCheck",
     "Role",
     "RotationReport",
     "RowRule",
