@@ -22,6 +22,7 @@ from carehub.platform.base import ORGANISATION_KINDS
 from carehub.platform.governance import AccessLine, RequestInfo, TransparencyEntry
 from carehub.platform.hub import Platform
 from carehub.quality.coverage import FeedCoverage, MonthState
+from carehub.quality.feedback import FailedCheck, FeedbackReport, ResolvedCheck
 from carehub.quality.issues import Issue, IssueDetail, IssueEvent
 from carehub.quality.issues import Stage as IssueStage
 from carehub.quality.results import CheckRunReport
@@ -42,7 +43,9 @@ __all__ = [
     "CountsResult",
     "DatasetSpec",
     "Decision",
+    "FailedCheck",
     "FeedCoverage",
+    "FeedbackReport",
     "Issue",
     "IssueDetail",
     "IssueEvent",
@@ -60,6 +63,7 @@ __all__ = [
     "Purpose",
     "Receipt",
     "RequestInfo",
+    "ResolvedCheck",
     "Role",
     "RotationReport",
     "RowRule",

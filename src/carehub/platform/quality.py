@@ -28,6 +28,7 @@ from carehub.model.periods import Period
 from carehub.platform.base import STEWARDING_ROLES, SUBMITTING_ROLES, PlatformBase, require_role
 from carehub.quality.coverage import Arrival, FeedCoverage, feed_coverage
 from carehub.quality.evaluation import Failure
+from carehub.quality.feedback import PAGE_ROWS, FeedbackReport, build_feedback, workbook_bytes
 from carehub.quality.issues import IssueRegister
 from carehub.quality.reference import ReferenceData
 from carehub.quality.results import CheckRunReport, previous_checked, published_submissions
@@ -108,6 +109,33 @@ class QualityMixin(PlatformBase):
         previous = self.quality.latest(previous_id) if previous_id is not None else None
         feed = self._feed_coverage(submission.org_code, submission.dataset)
         return build_scorecard(report, coverage_share(feed, submission.period), previous)
+
+    # --- feedback to the sender ------------------------------------------------------------------
+
+    def feedback_report(self, actor: Actor, submission_id: int) -> FeedbackReport:
+        """The report a provider can act on (see ``quality/feedback.py``): each failed check with
+        what is wrong, how to fix it and its first failing rows (numbers, fields, reason codes),
+        compared with the previous submission. Seen by whoever may see the scorecard."""
+        card = self.scorecard(actor, submission_id)
+        return build_feedback(card, self._failing_rows(card.run_id, PAGE_ROWS))
+
+    def feedback_workbook(self, actor: Actor, submission_id: int) -> bytes:
+        """The report as an Excel workbook with every kept failing row (audited)."""
+        card = self.scorecard(actor, submission_id)
+        rows = self._failing_rows(card.run_id, None)
+        report = build_feedback(card, {c: r[:PAGE_ROWS] for c, r in rows.items()})
+        with self.database.session() as session:
+            target, detail = f"submission/{submission_id}", {"run": card.run_id}
+            self.audit.record(session, actor, "quality.feedback", target, detail=detail)
+        return workbook_bytes(report, rows)
+
+    def _failing_rows(self, run_id: int, per_check: int | None) -> dict[str, list[Failure]]:
+        rows: dict[str, list[Failure]] = {}
+        for check_id, failure in self.quality.failures(run_id):
+            kept = rows.setdefault(check_id, [])
+            if per_check is None or len(kept) < per_check:
+                kept.append(failure)
+        return rows
 
     def provider_scorecard(self, actor: Actor, dataset: str, org: str, period: str) -> Scorecard:
         """The scorecard of the current (published) submission of a provider, dataset and

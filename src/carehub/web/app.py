@@ -23,6 +23,7 @@ from carehub.web import (
     coverage,
     dictionary,
     explorer,
+    feedback,
     pages,
     submissions,
     transparency,
@@ -108,6 +109,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.mount("/static", StaticFiles(directory=root), name="static")
     app.include_router(pages.router)
     app.include_router(submissions.router)
+    app.include_router(feedback.router)
     app.include_router(coverage.router)
     app.include_router(dictionary.router)
     app.include_router(agreements.router)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
+from carehub.errors import NotFound
 from carehub.platform import Actor, JobInfo, Platform, Receipt
 from carehub.web.api import has_verdict, submission_document
 from carehub.web.pages import ActorDep, PlatformDep, RendererDep, require_csrf
@@ -140,5 +141,15 @@ def submission_page(
     context = {
         **_status(platform, actor, receipt),
         "json_url": f"/submissions/{submission_id}.json",
+        "quality_url": _quality_url(platform, actor, submission_id),
     }
     return renderer.page(request, "submission.html", context)
+
+
+def _quality_url(platform: Platform, actor: Actor, submission_id: int) -> str | None:
+    """The feedback report's address, once the submission's checks have run."""
+    try:
+        platform.check_results(actor, submission_id)
+    except NotFound:
+        return None
+    return f"/submissions/{submission_id}/quality"
