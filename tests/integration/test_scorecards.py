@@ -128,3 +128,20 @@ def test_the_cli_reports_and_scores(
     text = runner.invoke(app, ["dq", "scores", "ed_attendance"]).stdout
     assert text.count("\ntrend\tRAJ") + text.startswith("trend\tRAJ") == 3
     assert "peer\tRAJ\t2025-03" in text
+
+
+def test_the_cli_writes_the_feedback_workbook(
+    hub: Platform, submissions: list[int], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    monkeypatch.setenv("CAREHUB_HOME", str(hub.settings.home))
+    monkeypatch.delenv("CAREHUB_DATABASE_URL", raising=False)
+    out = tmp_path / "feedback.xlsx"
+    written = CliRunner().invoke(app, ["dq", "feedback", str(submissions[1]), "--out", str(out)])
+    assert written.exit_code == 0, written.output
+    book = load_workbook(out, read_only=True)
+    checks = {row[0] for row in book["Failing rows"].iter_rows(min_row=2, values_only=True)}
+    assert {"nhs_number_placeholder", "acuity_recorded"} <= checks
+    missing = CliRunner().invoke(app, ["dq", "feedback", "999999", "--out", str(out)])
+    assert missing.exit_code == 4

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -171,6 +172,22 @@ def dq_report(
     show_scorecard(card)
     for r in card.results:
         typer.echo(f"check\t{r.status}\t{r.check_id}\t{_percent(r.failing_pct)}")
+
+
+@dq_app.command("feedback")
+@handles_errors
+def dq_feedback(
+    submission_id: Annotated[int, typer.Argument(help="The submission.")],
+    out: Annotated[Path, typer.Option("--out", help="The Excel workbook to write (.xlsx).")],
+    user: UserOption = None,
+) -> None:
+    """Write the feedback report a provider can act on, as an Excel workbook: each failed check,
+    what is wrong and how to fix it, the failing rows (numbers and fields, never values) and the
+    change since the last submission (audited)."""
+    hub = platform()
+    hub.check_ready()
+    out.write_bytes(hub.feedback_workbook(acting(hub, user), submission_id))
+    message(f"wrote the feedback report of submission {submission_id} to {out}")
 
 
 def _point_line(kind: str, p: ScorePoint) -> str:
