@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -87,16 +87,22 @@ class _Rule(Frozen):
         return self
 
 
-class _FieldRule(_Rule):
-    field: str = Field(pattern=NAME_PATTERN)
+def names_fields(*attributes: str) -> Any:
+    """A validator of ``attributes`` that each name a field of the dataset (of the rule's
+    ``FIELD_TYPES``), so that a wrong name is refused at its own line of the pack."""
 
-    @field_validator("field")
-    @classmethod
-    def _field_exists(cls, name: str, info: ValidationInfo) -> str:
+    def check(cls: type[_Rule], name: str, info: ValidationInfo) -> str:
         spec = dataset_of(info)
         if spec is not None:
             require_field(spec, name, cls.FIELD_TYPES, cls.model_fields["kind"].default or "")
         return name
+
+    return field_validator(*attributes)(classmethod(check))
+
+
+class _FieldRule(_Rule):
+    field: str = Field(pattern=NAME_PATTERN)
+    _field_exists = names_fields("field")
 
     def fields(self) -> tuple[str, ...]:
         return (self.field,)
@@ -158,13 +164,7 @@ class InSequence(_Rule):
     FIELD_TYPES = TIMESTAMPS
     CATEGORIES = frozenset({Category.PLAUSIBILITY, Category.CONFORMANCE})
 
-    @field_validator("earlier", "later")
-    @classmethod
-    def _field_exists(cls, name: str, info: ValidationInfo) -> str:
-        spec = dataset_of(info)
-        if spec is not None:
-            require_field(spec, name, TIMESTAMPS, "sequence")
-        return name
+    _fields_exist = names_fields("earlier", "later")
 
     def fields(self) -> tuple[str, ...]:
         return (self.earlier, self.later)
@@ -185,13 +185,7 @@ class NotAbove(_Rule):
     FIELD_TYPES = NUMBERS
     CATEGORIES = frozenset({Category.PLAUSIBILITY, Category.CONFORMANCE})
 
-    @field_validator("part", "whole")
-    @classmethod
-    def _field_exists(cls, name: str, info: ValidationInfo) -> str:
-        spec = dataset_of(info)
-        if spec is not None:
-            require_field(spec, name, NUMBERS, "not_above")
-        return name
+    _fields_exist = names_fields("part", "whole")
 
     def fields(self) -> tuple[str, ...]:
         return (self.part, self.whole)
@@ -212,13 +206,7 @@ class MaxDuration(_Rule):
     FIELD_TYPES = TIMESTAMPS
     CATEGORIES = frozenset({Category.PLAUSIBILITY})
 
-    @field_validator("start", "end")
-    @classmethod
-    def _field_exists(cls, name: str, info: ValidationInfo) -> str:
-        spec = dataset_of(info)
-        if spec is not None:
-            require_field(spec, name, TIMESTAMPS, "max_duration")
-        return name
+    _fields_exist = names_fields("start", "end")
 
     def fields(self) -> tuple[str, ...]:
         return (self.start, self.end)
